@@ -20,7 +20,10 @@ __version__ = "0.1.0"
 _SUBMODULES = {"config", "datasets", "causal", "knowledge", "tools", "orchestrator", "errors", "cli"}
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import causal, config, datasets, errors
+    from . import causal as causal
+    from . import config as config
+    from . import datasets as datasets
+    from . import errors as errors
 
 
 def __getattr__(name: str) -> Any:

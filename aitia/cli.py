@@ -60,7 +60,13 @@ def datasets_list(as_json: bool = typer.Option(False, "--json", help="Print JSON
     from . import datasets
 
     rows = [
-        {"name": i.name, "samples": i.n_samples, "genes": i.n_genes, "organism": i.organism, "truths": ",".join(i.truths)}
+        {
+            "name": i.name,
+            "samples": i.n_samples,
+            "genes": i.n_genes,
+            "organism": i.organism,
+            "truths": ",".join(i.truths),
+        }
         for i in (datasets.info(n) for n in datasets.list_datasets())
     ]
     _emit("built-in datasets", rows, as_json)
@@ -80,13 +86,21 @@ def datasets_show(name: str, as_json: bool = typer.Option(False, "--json", help=
     groups = adata.obs.groupby(["context", "perturbation", "intervention_type"], observed=True).size()
     if as_json:
         payload = info.model_dump() | {
-            "groups": [{"context": c, "perturbation": p, "intervention_type": t, "n": int(n)} for (c, p, t), n in groups.items()]
+            "groups": [
+                {"context": c, "perturbation": p, "intervention_type": t, "n": int(n)}
+                for (c, p, t), n in groups.items()
+            ]
         }
         sys.stdout.write(json.dumps(payload, indent=1) + "\n")
         return
-    console.print(f"[bold]{info.name}[/]: {info.description}\n  source: {info.source}\n  truths: {', '.join(info.truths)}")
+    console.print(
+        f"[bold]{info.name}[/]: {info.description}\n  source: {info.source}\n  truths: {', '.join(info.truths)}"
+    )
     console.print(f"  shape: {adata.n_obs} samples x {adata.n_vars} genes; load options: {info.load_options}")
-    rows = [{"context": c, "perturbation": p, "intervention_type": t, "n": int(n)} for (c, p, t), n in groups.items()]
+    rows = [
+        {"context": c, "perturbation": p, "intervention_type": t, "n": int(n)}
+        for (c, p, t), n in groups.items()
+    ]
     console.print(_table("perturbation groups", rows[:40]))
     if len(rows) > 40:
         console.print(f"  ... {len(rows) - 40} more groups")
@@ -105,9 +119,11 @@ def _truth_for(name: str, adata: Any, method: str | None) -> tuple[dict[str, Any
         truths[which] = datasets.ground_truth(name, which)
     itruth = None
     if name == "sachs" or name.startswith("simulated"):
-        itruth = interventional_truth(adata, method=method or "mannwhitney", progress=False)
+        itruth = interventional_truth(adata, method=method or "mannwhitney", progress=False)  # type: ignore[arg-type]
     elif name.startswith("dream4"):
-        itruth = interventional_truth(adata, method=method or "robust_z", reference="all", z_threshold=3.0, progress=False)
+        itruth = interventional_truth(
+            adata, method=method or "robust_z", reference="all", z_threshold=3.0, progress=False  # type: ignore[arg-type]
+        )
     if itruth is not None:
         truths["interventional"] = itruth
     return truths, itruth
@@ -115,9 +131,13 @@ def _truth_for(name: str, adata: Any, method: str | None) -> tuple[dict[str, Any
 
 @app.command()
 def validate(
-    graph: Path = typer.Option(..., "--graph", help="Graph or edge-score file: CSV/TSV edge list, GraphML, SIF, JSON."),
+    graph: Path = typer.Option(
+        ..., "--graph", help="Graph or edge-score file: CSV/TSV edge list, GraphML, SIF, JSON."
+    ),
     dataset: str = typer.Option(..., "--dataset", help="Built-in dataset whose truths to compare with."),
-    method: str = typer.Option(None, "--method", help="Test for interventional truth (mannwhitney|ttest|robust_z)."),
+    method: str = typer.Option(
+        None, "--method", help="Test for interventional truth (mannwhitney|ttest|robust_z)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Score a graph against a dataset's ground truths and its interventional data."""
@@ -131,13 +151,20 @@ def validate(
         genes = [str(v) for v in adata.var_names]
         unknown = [n for n in g.nodes if n not in set(genes)]
         if unknown:
-            raise AitiaError(f"Graph nodes not measured in {dataset}: {unknown[:10]}. Measured: {genes[:12]}...")
+            raise AitiaError(
+                f"Graph nodes not measured in {dataset}: {unknown[:10]}. Measured: {genes[:12]}..."
+            )
         truths, itruth = _truth_for(dataset, adata, method)
         scores = g.to_scores(genes)
         rows = []
         for tname, t in truths.items():
             m = edge_metrics(scores, t)
-            row: dict[str, Any] = {"truth": tname, "auroc": m.auroc, "auprc": m.auprc, "auprc_ratio": m.auprc_ratio}
+            row: dict[str, Any] = {
+                "truth": tname,
+                "auroc": m.auroc,
+                "auprc": m.auprc,
+                "auprc_ratio": m.auprc_ratio,
+            }
             if hasattr(t, "edges"):
                 gm = graph_metrics(g, t)
                 row |= {"precision": gm.precision, "recall": gm.recall, "f1": gm.f1, "shd": gm.shd}
@@ -145,7 +172,11 @@ def validate(
         if itruth is not None:
             cb = causalbench_statistics(g, itruth)
             rows.append(
-                {"truth": "causalbench", "mean_wasserstein": cb.mean_wasserstein, "false_omission_rate": cb.false_omission_rate}
+                {
+                    "truth": "causalbench",
+                    "mean_wasserstein": cb.mean_wasserstein,
+                    "false_omission_rate": cb.false_omission_rate,
+                }
             )
     except (AitiaError, FileNotFoundError) as exc:
         _fail(exc)
@@ -154,7 +185,11 @@ def validate(
         sys.stdout.write(json.dumps(rows, indent=1, default=str) + "\n")
         return
     for r in rows:
-        console.print(_table(f"{graph.name} vs {dataset} / {r['truth']}", [{k: v for k, v in r.items() if k != 'truth'}]))
+        console.print(
+            _table(
+                f"{graph.name} vs {dataset} / {r['truth']}", [{k: v for k, v in r.items() if k != "truth"}]
+            )
+        )
 
 
 @bench_app.command("baselines")
@@ -233,7 +268,9 @@ def truth(
 
 @app.command()
 def simulate(
-    out: Path = typer.Option(..., "--out", help="Output .h5ad; the true graph is written next to it (.graphml)."),
+    out: Path = typer.Option(
+        ..., "--out", help="Output .h5ad; the true graph is written next to it (.graphml)."
+    ),
     genes: int = typer.Option(100, "--genes"),
     cells: int = typer.Option(5000, "--cells"),
     perturbations: int = typer.Option(20, "--perturbations"),
@@ -246,7 +283,9 @@ def simulate(
 
     try:
         if model == "nb":
-            adata, g = simulate_nb(n_genes=genes, n_cells=cells, n_perturbations=perturbations, n_contexts=contexts, seed=seed)
+            adata, g = simulate_nb(
+                n_genes=genes, n_cells=cells, n_perturbations=perturbations, n_contexts=contexts, seed=seed
+            )
         elif model == "linear":
             adata, g = simulate_linear_gaussian(
                 n_genes=genes, n_cells=cells, n_perturbations=perturbations, n_contexts=contexts, seed=seed
@@ -259,7 +298,9 @@ def simulate(
     out.parent.mkdir(parents=True, exist_ok=True)
     adata.write_h5ad(out)
     g.write(out.with_suffix(".graphml"))
-    console.print(f"wrote {out} ({adata.n_obs} cells x {adata.n_vars} genes) and {out.with_suffix('.graphml')}")
+    console.print(
+        f"wrote {out} ({adata.n_obs} cells x {adata.n_vars} genes) and {out.with_suffix('.graphml')}"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

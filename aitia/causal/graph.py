@@ -61,7 +61,9 @@ class EdgeScores:
         self.values = np.asarray(self.values, dtype=np.float64)
         p = len(self.genes)
         if self.values.shape != (p, p):
-            raise DataValidationError(f"EdgeScores values must be {p}x{p} for {p} genes, got {self.values.shape}.")
+            raise DataValidationError(
+                f"EdgeScores values must be {p}x{p} for {p} genes, got {self.values.shape}."
+            )
         if np.isinf(self.values).any():
             raise DataValidationError("EdgeScores contain inf; use NaN for unscored pairs.")
 
@@ -75,7 +77,9 @@ class EdgeScores:
         a, b = pair
         for g in (a, b):
             if g not in idx:
-                raise UnknownGeneError(f"{g!r} is not in these scores ({len(idx)} genes, e.g. {self.genes[:5]}).")
+                raise UnknownGeneError(
+                    f"{g!r} is not in these scores ({len(idx)} genes, e.g. {self.genes[:5]})."
+                )
         return float(self.values[idx[a], idx[b]])
 
     @classmethod
@@ -89,10 +93,12 @@ class EdgeScores:
         fill: float = 0.0,
         name: str = "scores",
     ) -> EdgeScores:
-        """Build from a long table of (source, target, score); pairs absent get ``fill``."""
+        """Build from a long table of (source, target, score); absent pairs get ``fill``, empty scores stay NaN."""
         missing = {source, target, score} - set(frame.columns)
         if missing:
-            raise DataValidationError(f"Edge table lacks columns {sorted(missing)}; has {list(frame.columns)}.")
+            raise DataValidationError(
+                f"Edge table lacks columns {sorted(missing)}; has {list(frame.columns)}."
+            )
         if genes is None:
             genes = list(dict.fromkeys([*frame[source].astype(str), *frame[target].astype(str)]))
         genes = list(genes)
@@ -102,8 +108,10 @@ class EdgeScores:
         tgt = frame[target].astype(str).map(idx)
         keep = src.notna() & tgt.notna()
         sc = pd.to_numeric(frame[score], errors="coerce")
-        if sc[keep].isna().any():
-            raise DataValidationError(f"Column {score!r} has non-numeric or missing values.")
+        bad = keep & sc.isna() & frame[score].notna()
+        if bad.any():
+            examples = frame.loc[bad, score].astype(str).head(3).tolist()
+            raise DataValidationError(f"Column {score!r} has non-numeric values, e.g. {examples}.")
         values[src[keep].astype(int).to_numpy(), tgt[keep].astype(int).to_numpy()] = sc[keep].to_numpy()
         return cls(values, genes, name=name)
 
@@ -205,7 +213,9 @@ class EdgeLabels:
         return int(np.sum(self.values == 0))
 
     @classmethod
-    def from_graph(cls, graph: nx.DiGraph, genes: Sequence[str] | None = None, provenance: str = "") -> EdgeLabels:
+    def from_graph(
+        cls, graph: nx.DiGraph, genes: Sequence[str] | None = None, provenance: str = ""
+    ) -> EdgeLabels:
         """All ordered pairs over ``genes`` (default: the graph's nodes); edges are 1, the rest 0."""
         genes = list(genes) if genes is not None else [str(n) for n in graph.nodes]
         idx = {g: i for i, g in enumerate(genes)}
@@ -230,7 +240,9 @@ class EdgeLabels:
     def mask(self, keep: np.ndarray, provenance: str | None = None) -> EdgeLabels:
         """A copy where only pairs with ``keep`` True stay labelled."""
         vals = np.where(keep, self.values, np.nan)
-        return EdgeLabels(vals, self.sources, self.targets, provenance=provenance or self.provenance, meta=self.meta)
+        return EdgeLabels(
+            vals, self.sources, self.targets, provenance=provenance or self.provenance, meta=self.meta
+        )
 
     def aligned(self, genes: Sequence[str], exclude_diagonal: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Positions ``(rows, cols)`` into a ``genes x genes`` matrix and labels of every usable pair.
@@ -316,7 +328,9 @@ class CausalGraph(nx.DiGraph):
         path = Path(path)
         fmt = (format or path.suffix.lstrip(".")).lower()
         if fmt not in GRAPH_FORMATS:
-            raise DataValidationError(f"Graph format {fmt!r} not recognised. Options: {', '.join(GRAPH_FORMATS)}.")
+            raise DataValidationError(
+                f"Graph format {fmt!r} not recognised. Options: {', '.join(GRAPH_FORMATS)}."
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "csv":
             self.edge_frame().to_csv(path, index=False)
@@ -402,7 +416,9 @@ class CausalGraph(nx.DiGraph):
                         attrs[key] = json.loads(attrs[key])
                 g.add_edge(a, b, **attrs)
             return g
-        raise DataValidationError(f"Graph format {fmt!r} not recognised. Options: {', '.join(GRAPH_FORMATS)}.")
+        raise DataValidationError(
+            f"Graph format {fmt!r} not recognised. Options: {', '.join(GRAPH_FORMATS)}."
+        )
 
 
 def read_edge_table(path: str | Path) -> pd.DataFrame:

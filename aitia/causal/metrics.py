@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeAlias
 
 import networkx as nx
 import numpy as np
@@ -25,7 +25,7 @@ from .truth import InterventionalTruth
 
 logger = logging.getLogger(__name__)
 
-Truth = EdgeLabels | nx.DiGraph | InterventionalTruth
+Truth: TypeAlias = "EdgeLabels | nx.DiGraph | InterventionalTruth"
 
 
 class EdgeMetrics(BaseModel):
@@ -62,9 +62,15 @@ class CausalBenchStatistics(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    mean_wasserstein: float = Field(description="Mean Wasserstein distance of predicted edges A->B (higher better).")
-    true_positive_rate: float = Field(description="Fraction of evaluable predicted edges with a significant shift.")
-    false_omission_rate: float = Field(description="Fraction of sampled non-edges that show a significant shift.")
+    mean_wasserstein: float = Field(
+        description="Mean Wasserstein distance of predicted edges A->B (higher better)."
+    )
+    true_positive_rate: float = Field(
+        description="Fraction of evaluable predicted edges with a significant shift."
+    )
+    false_omission_rate: float = Field(
+        description="Fraction of sampled non-edges that show a significant shift."
+    )
     n_evaluable: int = Field(description="Predicted edges whose source was intervened on.")
     n_negatives: int = Field(description="Non-edges sampled for the false omission rate.")
 
@@ -89,7 +95,9 @@ def as_labels(truth: Truth, genes: list[str] | None = None) -> EdgeLabels:
         return truth.labels
     if isinstance(truth, nx.DiGraph):
         return EdgeLabels.from_graph(truth, genes=genes)
-    raise DataValidationError(f"Truth must be EdgeLabels, a graph or InterventionalTruth, not {type(truth).__name__}.")
+    raise DataValidationError(
+        f"Truth must be EdgeLabels, a graph or InterventionalTruth, not {type(truth).__name__}."
+    )
 
 
 def scored_pairs(
@@ -111,7 +119,9 @@ def scored_pairs(
     return s, y, total - len(y)
 
 
-def edge_metrics(scores: EdgeScores, truth: Truth, k: int | None = None, exclude_diagonal: bool = True) -> EdgeMetrics:
+def edge_metrics(
+    scores: EdgeScores, truth: Truth, k: int | None = None, exclude_diagonal: bool = True
+) -> EdgeMetrics:
     """AUROC, AUPRC (and ratio to random) and precision@k of ``scores`` on the labelled pairs of ``truth``.
 
     Args:
@@ -176,12 +186,20 @@ def graph_metrics(predicted: nx.DiGraph, true: nx.DiGraph) -> GraphMetrics:
     recall = tp / len(te) if te else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return GraphMetrics(
-        precision=precision, recall=recall, f1=f1, shd=shd(predicted, true), n_predicted=len(pe), n_true=len(te)
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        shd=shd(predicted, true),
+        n_predicted=len(pe),
+        n_true=len(te),
     )
 
 
 def causalbench_statistics(
-    predicted: nx.DiGraph | list[tuple[str, str]], truth: InterventionalTruth, n_negatives: int = 500, seed: int = 0
+    predicted: nx.DiGraph | list[tuple[str, str]],
+    truth: InterventionalTruth,
+    n_negatives: int = 500,
+    seed: int = 0,
 ) -> CausalBenchStatistics:
     """Mean Wasserstein distance of predicted edges and false omission rate over sampled non-edges.
 
@@ -230,7 +248,9 @@ def causalbench_statistics(
     )
 
 
-def calibration(scores: EdgeScores, truth: Truth, n_bins: int = 10, exclude_diagonal: bool = True) -> Calibration:
+def calibration(
+    scores: EdgeScores, truth: Truth, n_bins: int = 10, exclude_diagonal: bool = True
+) -> Calibration:
     """Brier score and expected calibration error of probabilities in [0, 1]."""
     p, y, _ = scored_pairs(scores, truth, exclude_diagonal)
     if len(p) == 0:
@@ -287,4 +307,6 @@ def ancestral_metrics(graph: nx.DiGraph, truth: Truth, genes: list[str] | None =
     recall = tp / len(true) if true else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     pg, tg = nx.DiGraph(list(pred)), nx.DiGraph(list(true))
-    return GraphMetrics(precision=precision, recall=recall, f1=f1, shd=shd(pg, tg), n_predicted=len(pred), n_true=len(true))
+    return GraphMetrics(
+        precision=precision, recall=recall, f1=f1, shd=shd(pg, tg), n_predicted=len(pred), n_true=len(true)
+    )

@@ -92,11 +92,21 @@ def random_dag(
     lo, hi = weight_range
     for u, v in edges:
         w = rng.uniform(lo, hi) * (-1.0 if rng.random() < frac_negative else 1.0)
-        g.add_edge(names[u], names[v], weight=float(w), sign=int(np.sign(w)), score=1.0, sources=["simulator"], evidence=[])
+        g.add_edge(
+            names[u],
+            names[v],
+            weight=float(w),
+            sign=int(np.sign(w)),
+            score=1.0,
+            sources=["simulator"],
+            evidence=[],
+        )
     return g
 
 
-def _weights(graph: nx.DiGraph, genes: list[str], rng: np.random.Generator, default: tuple[float, float]) -> sp.csc_matrix:
+def _weights(
+    graph: nx.DiGraph, genes: list[str], rng: np.random.Generator, default: tuple[float, float]
+) -> sp.csc_matrix:
     idx = {g: i for i, g in enumerate(genes)}
     rows, cols, vals = [], [], []
     for a, b, d in graph.edges(data=True):
@@ -203,7 +213,9 @@ def simulate_nb(
         graph = random_dag(n_genes, graph_kind, expected_degree, seed=seed)
     genes = _check_graph(graph)
     if perturbation not in ("knockdown", "knockout"):
-        raise DataValidationError(f"perturbation {perturbation!r} not recognised. Options: knockdown, knockout.")
+        raise DataValidationError(
+            f"perturbation {perturbation!r} not recognised. Options: knockdown, knockout."
+        )
     factor = 0.0 if perturbation == "knockout" else float(knockdown_factor)
     p = len(genes)
     gidx = {g: i for i, g in enumerate(genes)}
@@ -226,13 +238,17 @@ def simulate_nb(
             th_c = (theta * np.exp(rng.normal(0, context_dispersion_sd, p))).astype(np.float32)
             w_c = w0.copy()
             change = rng.random(w_c.nnz) < context_weight_change
-            w_c.data[change] = (rng.uniform(0.5, 2.0, change.sum()) * np.sign(w_c.data[change])).astype(np.float32)
+            w_c.data[change] = (rng.uniform(0.5, 2.0, change.sum()) * np.sign(w_c.data[change])).astype(
+                np.float32
+            )
         counts[cells] = _sample_nb_context(
             b_c, th_c, w_c, generations, size[cells], target[cells], factor, rng
         )
     obs = pd.DataFrame(
         {
-            "perturbation": np.where(target >= 0, np.asarray(genes, dtype=object)[np.maximum(target, 0)], CONTROL),
+            "perturbation": np.where(
+                target >= 0, np.asarray(genes, dtype=object)[np.maximum(target, 0)], CONTROL
+            ),
             "context": np.array([f"ctx{c}" for c in range(n_contexts)])[context],
             "intervention_type": np.where(target >= 0, perturbation, CONTROL),
             "size_factor": size,
@@ -265,13 +281,19 @@ def _sample_nb_context(
     rng: np.random.Generator,
 ) -> np.ndarray:
     n, p = len(size), len(b)
-    x = np.zeros((n, p), dtype=np.float32)
-    ratio = np.zeros((n, p), dtype=np.float32)  # x / (s * b) - 1, the mean-normalised parent signal
+    # column-major: each gene's cells are contiguous, so gathering a generation's parents is cheap
+    x = np.zeros((n, p), dtype=np.float32, order="F")
+    ratio = np.zeros(
+        (n, p), dtype=np.float32, order="F"
+    )  # x / (s * b) - 1, the mean-normalised parent signal
     perturbed_cells = {int(t): np.flatnonzero(target == t) for t in np.unique(target[target >= 0])}
-    wt = w.T.tocsr()  # rows = children
     for gen in generations:
-        sub = wt[gen]  # children x parents
-        z = np.asarray((sub @ ratio.T).T, dtype=np.float32) if sub.nnz else np.zeros((n, len(gen)), np.float32)
+        sub = w[:, gen]  # parents x children (csc)
+        parents = np.unique(sub.indices)
+        if len(parents):
+            z = ratio[:, parents] @ sub[parents].toarray()
+        else:
+            z = np.zeros((n, len(gen)), np.float32)
         mu = b[gen][None, :] * size[:, None] * (2.0 / (1.0 + np.exp(-z)))
         for k, gene in enumerate(gen):
             cells = perturbed_cells.get(int(gene))
@@ -321,7 +343,9 @@ def simulate_linear_gaussian(
     # intercepts keep means away from 0, so a knockout (x = 0) shifts its target and descendants
     offset = np.repeat(rng.uniform(1.0, 3.0, (1, p)), n_contexts, axis=0).astype(np.float32)
     offset[1:] += rng.normal(0, 1.0, (n_contexts - 1, p)).astype(np.float32)
-    context, target, target_names = _design(genes, graph, n_cells, n_perturbations, targets, control_fraction, n_contexts, rng)
+    context, target, target_names = _design(
+        genes, graph, n_cells, n_perturbations, targets, control_fraction, n_contexts, rng
+    )
     x = np.zeros((n_cells, p), np.float32)
     for gen in generations:
         sub = wt[gen]
@@ -332,7 +356,9 @@ def simulate_linear_gaussian(
         x[:, gen] = xs
     obs = pd.DataFrame(
         {
-            "perturbation": np.where(target >= 0, np.asarray(genes, dtype=object)[np.maximum(target, 0)], CONTROL),
+            "perturbation": np.where(
+                target >= 0, np.asarray(genes, dtype=object)[np.maximum(target, 0)], CONTROL
+            ),
             "context": np.array([f"ctx{c}" for c in range(n_contexts)])[context],
             "intervention_type": np.where(target >= 0, perturbation, CONTROL),
         },

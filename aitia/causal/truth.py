@@ -153,7 +153,9 @@ def interventional_truth(
     rng = np.random.default_rng(seed)
 
     keys = obs[[CONTEXT_KEY, PERTURBATION_KEY, INTERVENTION_KEY]].astype(str)
-    grouped = keys.groupby([CONTEXT_KEY, PERTURBATION_KEY, INTERVENTION_KEY], sort=True, observed=True).indices
+    grouped = keys.groupby(
+        [CONTEXT_KEY, PERTURBATION_KEY, INTERVENTION_KEY], sort=True, observed=True
+    ).indices
     ctrl_mask = (obs[PERTURBATION_KEY] == CONTROL).to_numpy()
     plan: list[tuple[str, str, str, np.ndarray]] = []
     skipped: dict[str, int] = {"combination": 0, "non-node": 0, "too small": 0}
@@ -257,7 +259,10 @@ def interventional_truth(
         lab[src_index[s]] = np.maximum(lab[src_index[s]], group_labels[g])
     dataset = (adata.uns.get("aitia") or {}).get("dataset", "data")
     result.labels = EdgeLabels(
-        lab, sources, genes, provenance=f"interventional truth on {dataset} ({method}, {correction}, alpha={alpha})"
+        lab,
+        sources,
+        genes,
+        provenance=f"interventional truth on {dataset} ({method}, {correction}, alpha={alpha})",
     )
     return result
 
@@ -316,7 +321,13 @@ class _Reference:
                 return nan, nan
             with np.errstate(divide="ignore", invalid="ignore"):
                 t, p = stats.ttest_ind_from_stats(
-                    x.mean(0), np.sqrt(x.var(0, ddof=1)), n1, self.mean, np.sqrt(self.var), self.n, equal_var=False
+                    x.mean(0),
+                    np.sqrt(x.var(0, ddof=1)),
+                    n1,
+                    self.mean,
+                    np.sqrt(self.var),
+                    self.n,
+                    equal_var=False,
                 )
             return np.nan_to_num(t, nan=0.0), np.nan_to_num(p, nan=1.0)
         # robust z (Kemmeren et al. 2014): (median(group) - median(control)) / IQR(control)
@@ -346,6 +357,7 @@ class _Reference:
         c = (right - left).ravel()[flat_starts].astype(np.float64)
         pcount = run_len.astype(np.float64)
         adj = (c + pcount) ** 3 - (c + pcount) - (c**3 - c)
+        assert self.tie_term is not None
         tie = self.tie_term + np.bincount(flat_starts // m, weights=adj, minlength=n_genes)
         n = n1 + n2
         mu = n1 * n2 / 2.0

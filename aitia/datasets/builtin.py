@@ -49,7 +49,9 @@ _TETRAD_NAMES = dict(zip(_SACHS_FILE_COLUMNS, SACHS_PROTEINS))
 
 @lru_cache(maxsize=2)
 def _sachs_frame() -> pd.DataFrame:
-    return pd.read_csv(data_path("sachs", "sachs.2005.continuous.discrete.experimental.mixed.maximum.2.txt.gz"), sep="\t")
+    return pd.read_csv(
+        data_path("sachs", "sachs.2005.continuous.discrete.experimental.mixed.maximum.2.txt.gz"), sep="\t"
+    )
 
 
 def load_sachs(transform: Literal["log", "raw", "arcsinh"] = "log") -> AnnData:
@@ -85,7 +87,9 @@ def load_sachs(transform: Literal["log", "raw", "arcsinh"] = "log") -> AnnData:
     pert = np.array([SACHS_INTERVENTIONS[r][0] if r in SACHS_INTERVENTIONS else CONTROL for r in reagents])
     itype = np.array([SACHS_INTERVENTIONS[r][1] if r in SACHS_INTERVENTIONS else CONTROL for r in reagents])
     stim = df["cd3_cd28"].to_numpy() == 1
-    context = np.where(stim, np.where(df["icam2"].to_numpy() == 1, "cd3cd28+icam2", "cd3cd28"), "unstimulated")
+    context = np.where(
+        stim, np.where(df["icam2"].to_numpy() == 1, "cd3cd28+icam2", "cd3cd28"), "unstimulated"
+    )
     obs = pd.DataFrame(
         {"perturbation": pert, "reagent": reagents, "context": context, "intervention_type": itype},
         index=[f"cell{i}" for i in range(len(df))],
@@ -112,7 +116,9 @@ def sachs_graph(which: Literal["consensus", "bnlearn", "tetrad"] = "consensus") 
     """
     if which == "consensus":
         df = pd.read_csv(data_path("sachs", "sachs_consensus_18edges.csv"))
-        edges = [(_SACHS_CONSENSUS_NAMES[a], _SACHS_CONSENSUS_NAMES[b]) for a, b in df.itertuples(index=False)]
+        edges = [
+            (_SACHS_CONSENSUS_NAMES[a], _SACHS_CONSENSUS_NAMES[b]) for a, b in df.itertuples(index=False)
+        ]
     elif which == "bnlearn":
         with gzip.open(data_path("sachs", "sachs.bif.gz"), "rt") as fh:
             text = fh.read()
@@ -122,9 +128,13 @@ def sachs_graph(which: Literal["consensus", "bnlearn", "tetrad"] = "consensus") 
         edges = [(_canon_sachs(a), _canon_sachs(b)) for a, b in edges]
     elif which == "tetrad":
         text = data_path("sachs", "sachs.2005.ground.truth.graph.txt").read_text()
-        edges = [(_TETRAD_NAMES[a], _TETRAD_NAMES[b]) for a, b in re.findall(r"\d+\.\s*(\w+)\s*-->\s*(\w+)", text)]
+        edges = [
+            (_TETRAD_NAMES[a], _TETRAD_NAMES[b]) for a, b in re.findall(r"\d+\.\s*(\w+)\s*-->\s*(\w+)", text)
+        ]
     else:
-        raise DataValidationError(f"Sachs graph {which!r} not recognised. Options: consensus, bnlearn, tetrad.")
+        raise DataValidationError(
+            f"Sachs graph {which!r} not recognised. Options: consensus, bnlearn, tetrad."
+        )
     return CausalGraph.from_edges(edges, nodes=SACHS_PROTEINS, name=f"sachs-{which}")
 
 
@@ -136,7 +146,9 @@ def _canon_sachs(name: str) -> str:
 # --------------------------------------------------------------------------------------------- DREAM4
 def _dream_dir(size: int, net: int) -> Path:
     if size not in (10, 100) or net not in range(1, 6):
-        raise DataValidationError(f"DREAM4 networks are size 10 or 100, numbered 1-5; got size={size}, net={net}.")
+        raise DataValidationError(
+            f"DREAM4 networks are size 10 or 100, numbered 1-5; got size={size}, net={net}."
+        )
     return data_path("dream4", f"insilico_size{size}_{net}")
 
 
@@ -163,7 +175,9 @@ def load_dream4(size: int, net: int, parts: tuple[str, ...] = DREAM4_PARTS) -> A
     """
     unknown = set(parts) - set(DREAM4_PARTS)
     if unknown:
-        raise DataValidationError(f"Unknown DREAM4 parts {sorted(unknown)}. Options: {', '.join(DREAM4_PARTS)}.")
+        raise DataValidationError(
+            f"Unknown DREAM4 parts {sorted(unknown)}. Options: {', '.join(DREAM4_PARTS)}."
+        )
     frames, obs = [], []
     for part in parts:
         df = _read_dream(size, net, part)
@@ -180,7 +194,10 @@ def load_dream4(size: int, net: int, parts: tuple[str, ...] = DREAM4_PARTS) -> A
     o = pd.DataFrame(obs, columns=["perturbation", "intervention_type", "name"]).set_index("name")
     o["context"] = "insilico"
     adata = AnnData(x.astype(np.float32), obs=o, var=pd.DataFrame(index=genes))
-    adata.uns["aitia"] = {"dataset": f"dream4-{size}-{net}", "source": "DREAM4 in silico (Marbach et al. 2010)"}
+    adata.uns["aitia"] = {
+        "dataset": f"dream4-{size}-{net}",
+        "source": "DREAM4 in silico (Marbach et al. 2010)",
+    }
     return validate_perturbation_data(adata, require_control="wildtype" in parts)
 
 
@@ -199,7 +216,9 @@ def load_dream4_timeseries(size: int, net: int) -> AnnData:
 
 def dream4_graph(size: int, net: int) -> CausalGraph:
     """The gold-standard network of a DREAM4 in-silico challenge."""
-    df = pd.read_csv(_dream_dir(size, net) / "goldStandard.tsv.gz", sep="\t", header=None, names=["a", "b", "y"])
+    df = pd.read_csv(
+        _dream_dir(size, net) / "goldStandard.tsv.gz", sep="\t", header=None, names=["a", "b", "y"]
+    )
     genes = list(_read_dream(size, net, "wildtype").columns)
     return CausalGraph.from_edges(
         [(a, b) for a, b, y in df.itertuples(index=False) if y == 1], nodes=genes, name=f"dream4-{size}-{net}"
@@ -221,7 +240,9 @@ def _kemmeren_arrays() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
 
 def _check_instance(instance: int) -> int:
     if not 0 <= int(instance) < KEMMEREN_INSTANCES:
-        raise DataValidationError(f"kemmeren-mrcl instance must be 0..{KEMMEREN_INSTANCES - 1}, got {instance}.")
+        raise DataValidationError(
+            f"kemmeren-mrcl instance must be 0..{KEMMEREN_INSTANCES - 1}, got {instance}."
+        )
     return int(instance)
 
 

@@ -22,7 +22,15 @@ from .validate import CONTROL, PERTURBATION_KEY, validate_perturbation_data
 logger = logging.getLogger(__name__)
 
 #: Labels treated as controls in Perturb-seq screens.
-DEFAULT_CONTROL_LABELS = ("control", "non-targeting", "non_targeting", "NT", "ctrl", "safe-targeting", "wildtype")
+DEFAULT_CONTROL_LABELS = (
+    "control",
+    "non-targeting",
+    "non_targeting",
+    "NT",
+    "ctrl",
+    "safe-targeting",
+    "wildtype",
+)
 
 
 def _require_file(path: str | Path) -> Path:
@@ -124,7 +132,9 @@ def read_table(
     if intervention_column:
         obs["intervention_type"] = df[intervention_column].astype(str).to_numpy()
     obs.index = df[index_column].astype(str).to_numpy() if index_column else [f"s{i}" for i in range(len(df))]
-    adata = AnnData(df[gene_cols].to_numpy(dtype=np.float32), obs=obs, var=pd.DataFrame(index=map(str, gene_cols)))
+    adata = AnnData(
+        df[gene_cols].to_numpy(dtype=np.float32), obs=obs, var=pd.DataFrame(index=map(str, gene_cols))
+    )
     adata.uns["aitia"] = {"source_file": str(path)}
     return validate_perturbation_data(adata)
 
@@ -169,10 +179,14 @@ def read_perturbseq(
         target_column = next((c for c in ("gene", "target", "perturbation") if c in obs.columns), None)
     if target_column is not None:
         if target_column not in obs.columns:
-            raise DataValidationError(f"obs has no column {target_column!r} (columns: {list(obs.columns)[:12]}).")
+            raise DataValidationError(
+                f"obs has no column {target_column!r} (columns: {list(obs.columns)[:12]})."
+            )
         targets = obs[target_column].astype(str)
     else:
-        ids = obs["gene_transcript"].astype(str) if "gene_transcript" in obs.columns else obs.index.to_series()
+        ids = (
+            obs["gene_transcript"].astype(str) if "gene_transcript" in obs.columns else obs.index.to_series()
+        )
         parts = ids.str.split("_")
         if not (parts.str.len() >= 2).all():
             raise DataValidationError(
@@ -193,7 +207,9 @@ def read_perturbseq(
         if not getattr(adata, "isbacked", False):
             adata.var_names_make_unique()
     if not require_control and not is_ctrl.any():
-        logger.warning("No non-targeting controls in %s; interventional truth must use reference='all'.", name)
+        logger.warning(
+            "No non-targeting controls in %s; interventional truth must use reference='all'.", name
+        )
     adata.uns.setdefault("aitia", {})["layout"] = "perturbseq"
     return validate_perturbation_data(adata, require_control=require_control)
 
@@ -207,7 +223,11 @@ PUBLIC_FILES: dict[str, str] = {
 
 
 def download(
-    name_or_url: str, dest: str | Path, sha256: str | None = None, timeout_s: float = 60.0, overwrite: bool = False
+    name_or_url: str,
+    dest: str | Path,
+    sha256: str | None = None,
+    timeout_s: float = 60.0,
+    overwrite: bool = False,
 ) -> Path:
     """Download a public data file (resumable: keeps a ``.part`` file and continues it).
 
@@ -220,7 +240,9 @@ def download(
     """
     url = PUBLIC_FILES.get(name_or_url, name_or_url)
     if "://" not in url:
-        raise DataValidationError(f"Unknown public file {name_or_url!r}. Options: {', '.join(PUBLIC_FILES)} or a URL.")
+        raise DataValidationError(
+            f"Unknown public file {name_or_url!r}. Options: {', '.join(PUBLIC_FILES)} or a URL."
+        )
     dest = Path(dest).expanduser()
     if dest.is_dir():
         dest = dest / (f"{name_or_url}.h5ad" if name_or_url in PUBLIC_FILES else Path(url).name)

@@ -20,9 +20,12 @@ CONTEXT_KEY = "context"
 INTERVENTION_KEY = "intervention_type"
 #: Intervention types that are not interventions on a measured node (no causal edge can be read off them).
 NON_NODE_INTERVENTIONS = frozenset({"multifactorial", "stimulus", "observational"})
-INTERVENTION_TYPES = frozenset(
-    {"control", "knockout", "knockdown", "inhibitor", "activator", "overexpression", "crispra", "crispri"}
-) | NON_NODE_INTERVENTIONS
+INTERVENTION_TYPES = (
+    frozenset(
+        {"control", "knockout", "knockdown", "inhibitor", "activator", "overexpression", "crispra", "crispri"}
+    )
+    | NON_NODE_INTERVENTIONS
+)
 
 
 def split_targets(label: str) -> list[str]:
@@ -63,7 +66,9 @@ def validate_perturbation_data(
     if not isinstance(adata, AnnData):
         raise DataValidationError(f"Expected an AnnData object, got {type(adata).__name__}.")
     if adata.n_obs == 0 or adata.n_vars == 0:
-        raise DataValidationError(f"Perturbation data is empty ({adata.n_obs} samples x {adata.n_vars} genes).")
+        raise DataValidationError(
+            f"Perturbation data is empty ({adata.n_obs} samples x {adata.n_vars} genes)."
+        )
     if PERTURBATION_KEY not in adata.obs.columns:
         raise DataValidationError(
             f"adata.obs has no {PERTURBATION_KEY!r} column (columns: {list(adata.obs.columns)[:10]}). "
@@ -110,7 +115,7 @@ def _check_finite(x: object, max_rows: int | None) -> None:
     if x is None:
         raise DataValidationError("adata.X is empty (None); put the expression matrix in X.")
     if sp.issparse(x):
-        data = x.data  # type: ignore[union-attr]
+        data = x.data  # type: ignore[attr-defined]
     else:
         arr = np.asarray(x)
         data = arr if max_rows is None else arr[:max_rows]
@@ -124,7 +129,9 @@ def _check_finite(x: object, max_rows: int | None) -> None:
         )
 
 
-def group_indices(adata: AnnData, by: Sequence[str] = (CONTEXT_KEY, PERTURBATION_KEY)) -> dict[tuple, np.ndarray]:
+def group_indices(
+    adata: AnnData, by: Sequence[str] = (CONTEXT_KEY, PERTURBATION_KEY)
+) -> dict[tuple, np.ndarray]:
     """Row indices per group (no data copied)."""
     codes = adata.obs[list(by)].astype(str)
     groups = codes.groupby(list(by), observed=True, sort=True).indices

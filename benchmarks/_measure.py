@@ -1,0 +1,42 @@
+"""Run a function in a fresh process and report wall time and peak resident memory (table helpers)."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def _child(fn: Callable[..., dict[str, Any]], kwargs: dict[str, Any], q: Any) -> None:
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    out = fn(**kwargs)
+    out["time_s"] = time.perf_counter() - t0
+    out["peak_mem_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["baseline_mem_mb"] = base / 1024
+    q.put(out)
+
+
+def measure(fn: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+    """Call ``fn(**kwargs)`` in a spawned process; return its dict plus time_s and peak_mem_mb."""
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_child, args=(fn, kwargs, q))
+    p.start()
+    out = q.get()
+    p.join()
+    return out
+
+
+def print_table(title: str, rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in rows[0]:
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(*[f"{v:,.3g}" if isinstance(v, float) else str(v) for v in r.values()])
+    Console(width=160).print(table)

@@ -1,0 +1,114 @@
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from anndata import AnnData
+
+from aitia import datasets
+from aitia.errors import DataValidationError
+
+
+def _table(tmp_path, name="x.csv", text="perturbation,A,B\ncontrol,1,2\ncontrol,1.5,2\nA,0,1\n"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_read_csv_and_tsv(tmp_path):
+    ad = datasets.read_table(_table(tmp_path))
+    assert ad.shape == (3, 2) and list(ad.var_names) == ["A", "B"]
+    tsv = _table(tmp_path, "x.tsv", "pert\tcell_line\tA\tB\nnon-targeting\tK562\t1\t2\nA\tK562\t0\t1\n")
+    ad = datasets.read_table(tsv, perturbation_column="pert", context_column="cell_line")
+    assert list(ad.obs.perturbation) == ["control", "A"] and set(ad.obs.context) == {"K562"}
+
+
+def test_read_parquet(tmp_path):
+    df = pd.DataFrame({"perturbation": ["control", "B"], "A": [1.0, 2.0], "B": [3.0, 0.0]})
+    df.to_parquet(tmp_path / "x.parquet")
+    assert datasets.read_table(tmp_path / "x.parquet").n_obs == 2
+
+
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        ("gene,A,B\ncontrol,1,2\n", "no column 'perturbation'"),
+        ("perturbation,A,B\nX,1,2\nY,1,2\n", "No control samples"),
+        ("perturbation,A,B\ncontrol,1,nan\nA,1,2\n", "NaN/inf"),
+        ("perturbation,A,B\ncontrol,1,high\nA,1,2\n", "non-numeric"),
+        ("perturbation,A,A\ncontrol,1,2\nA,1,2\n", "Duplicated gene names"),
+        ('perturbation,A\n"control,1\n', "Could not parse"),
+    ],
+)
+def test_bad_tables(tmp_path, text, match):
+    p = _table(tmp_path, text=text)
+    if "A,A" in text:  # pandas renames duplicated headers; emulate a real duplicate through AnnData
+        ad = AnnData(np.ones((2, 2)), obs=pd.DataFrame({"perturbation": ["control", "A"]}, index=["a", "b"]))
+        ad.var_names = ["A", "A"]
+        with pytest.raises(DataValidationError, match=match):
+            datasets.validate_perturbation_data(ad)
+        return
+    with pytest.raises(DataValidationError, match=match):
+        datasets.read_table(p)
+
+
+def test_missing_and_empty_files(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        datasets.read_table(tmp_path / "nope.csv")
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(DataValidationError, match="empty"):
+        datasets.read_table(tmp_path / "empty.csv")
+    (tmp_path / "junk.h5ad").write_bytes(b"not an hdf5 file at all")
+    with pytest.raises(DataValidationError, match="Could not read"):
+        datasets.read_h5ad(tmp_path / "junk.h5ad")
+
+
+def _replogle_like(tmp_path, with_gene_column=True):
+    """A tiny file in the Replogle / CausalBench layout: Ensembl var_names, var['gene_name'], obs['gene']."""
+    rng = np.random.default_rng(0)
+    targets = ["non-targeting"] * 20 + ["GATA1"] * 10 + ["TAL1"] * 10
+    obs = pd.DataFrame(
+        {"gene_transcript": [f"{i}_{t}_P1P2_ENSG{i:05d}" for i, t in enumerate(targets)]},
+        index=[f"cell{i}" for i in range(len(targets))],
+    )
+    if with_gene_column:
+        obs["gene"] = targets
+    var = pd.DataFrame({"gene_name": ["GATA1", "TAL1", "MYB"]}, index=["ENSG1", "ENSG2", "ENSG3"])
+    x = sp.csr_matrix(rng.poisson(3, (len(targets), 3)).astype(np.float32))
+    path = tmp_path / "k562_tiny.h5ad"
+    AnnData(x, obs=obs, var=var).write_h5ad(path)
+    return path
+
+
+@pytest.mark.parametrize("with_gene_column", [True, False])
+def test_read_perturbseq(tmp_path, with_gene_column):
+    ad = datasets.read_perturbseq(_replogle_like(tmp_path, with_gene_column))
+    assert list(ad.var_names) == ["GATA1", "TAL1", "MYB"]
+    assert (ad.obs.perturbation == "control").sum() == 20
+    assert set(ad.obs.perturbation) == {"control", "GATA1", "TAL1"}
+    assert set(ad.obs.intervention_type) == {"control", "knockdown"}
+    assert set(ad.obs.context) == {"k562_tiny"}
+
+
+def test_read_h5ad_roundtrip(tmp_path, small_nb):
+    adata, _ = small_nb
+    path = tmp_path / "sim.h5ad"
+    adata.write_h5ad(path)
+    back = datasets.read_h5ad(path)
+    assert back.shape == adata.shape
+    with pytest.raises(DataValidationError, match="no column 'guide'"):
+        datasets.read_h5ad(path, perturbation_column="guide")
+
+
+def test_download_from_local_file(tmp_path):
+    """The download code path (resumable .part file, checksum) against a file:// URL; no network."""
+    import hashlib
+
+    src = tmp_path / "src.bin"
+    src.write_bytes(b"x" * 5000)
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()
+    dest = datasets.download(src.as_uri(), tmp_path / "out" / "copy.bin", sha256=digest)
+    assert dest.read_bytes() == src.read_bytes()
+    with pytest.raises(DataValidationError, match="Checksum mismatch"):
+        datasets.download(src.as_uri(), tmp_path / "bad.bin", sha256="0" * 64)
+    with pytest.raises(DataValidationError, match="Unknown public file"):
+        datasets.download("replogle-nope", tmp_path)

@@ -1,0 +1,65 @@
+import json
+
+from typer.testing import CliRunner
+
+from aitia.cli import app
+
+runner = CliRunner()
+
+
+def test_datasets_list_json():
+    res = runner.invoke(app, ["datasets", "list", "--json"])
+    assert res.exit_code == 0, res.output
+    names = {r["name"] for r in json.loads(res.stdout)}
+    assert {"sachs", "kemmeren-mrcl", "dream4-100-5"} <= names
+
+
+def test_datasets_show():
+    res = runner.invoke(app, ["datasets", "show", "kemmeren-mrcl", "--json"])
+    assert res.exit_code == 0
+    payload = json.loads(res.stdout)
+    assert payload["n_genes"] == 50 and len(payload["groups"]) == 51
+    bad = runner.invoke(app, ["datasets", "show", "sachz"])
+    assert bad.exit_code == 2 and "Did you mean" in bad.output
+
+
+def test_validate_graph_against_sachs(tmp_path):
+    from aitia import datasets
+
+    path = datasets.ground_truth("sachs", "consensus").write(tmp_path / "consensus.graphml")
+    res = runner.invoke(app, ["validate", "--graph", str(path), "--dataset", "sachs", "--json"])
+    assert res.exit_code == 0, res.output
+    rows = {r["truth"]: r for r in json.loads(res.stdout)}
+    assert rows["consensus"]["f1"] == 1.0 and rows["consensus"]["shd"] == 0
+    assert rows["bnlearn"]["f1"] < 1.0
+    assert "interventional" in rows and "causalbench" in rows
+
+
+def test_validate_bad_inputs(tmp_path):
+    (tmp_path / "g.csv").write_text("source,target\nRaf,NOTAGENE\n")
+    res = runner.invoke(app, ["validate", "--graph", str(tmp_path / "g.csv"), "--dataset", "sachs"])
+    assert res.exit_code == 2 and "not measured" in res.output
+    res = runner.invoke(app, ["validate", "--graph", str(tmp_path / "missing.csv"), "--dataset", "sachs"])
+    assert res.exit_code == 2 and "No graph file" in res.output
+
+
+def test_bench_baselines_json():
+    res = runner.invoke(app, ["bench", "baselines", "--dataset", "sachs", "--seeds", "3", "--json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    truths = {r["truth"] for r in rows}
+    assert {"consensus", "bnlearn", "interventional"} <= truths
+    corr = next(r for r in rows if r["truth"] == "consensus" and r["method"] == "|pearson|")
+    assert 0.5 < corr["auroc"] < 0.7
+
+
+def test_truth_and_simulate(tmp_path):
+    out = tmp_path / "sim.h5ad"
+    res = runner.invoke(
+        app, ["simulate", "--out", str(out), "--genes", "15", "--cells", "600", "--perturbations", "3"]
+    )
+    assert res.exit_code == 0, res.output
+    assert out.exists() and out.with_suffix(".graphml").exists()
+    res = runner.invoke(app, ["truth", "--dataset", "dream4-10-1", "--method", "robust_z", "--json"])
+    assert res.exit_code == 0, res.output
+    assert all(r["source"].startswith("G") for r in json.loads(res.stdout))
