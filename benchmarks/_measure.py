@@ -12,7 +12,11 @@ from typing import Any
 def _child(fn: Callable[..., dict[str, Any]], kwargs: dict[str, Any], q: Any) -> None:
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    out = fn(**kwargs)
+    try:
+        out = fn(**kwargs)
+    except BaseException as exc:  # report instead of leaving the parent waiting
+        q.put({"error": f"{type(exc).__name__}: {exc}"})
+        raise
     out["time_s"] = time.perf_counter() - t0
     out["peak_mem_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["baseline_mem_mb"] = base / 1024
@@ -25,8 +29,16 @@ def measure(fn: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
     q = ctx.Queue()
     p = ctx.Process(target=_child, args=(fn, kwargs, q))
     p.start()
-    out = q.get()
+    while True:
+        try:
+            out = q.get(timeout=5)
+            break
+        except Exception:
+            if not p.is_alive():
+                return {"error": f"worker died with exit code {p.exitcode} (out of memory?)"}
     p.join()
+    if "error" in out:
+        raise RuntimeError(out["error"])
     return out
 
 
