@@ -18,7 +18,9 @@ app = typer.Typer(help="aitia: from literature to validated causal gene networks
 datasets_app = typer.Typer(help="Built-in datasets.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks and the baseline demo.", no_args_is_help=True)
 app.add_typer(datasets_app, name="datasets")
+genes_app = typer.Typer(help="Gene names and identifiers.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+app.add_typer(genes_app, name="genes")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -122,7 +124,11 @@ def _truth_for(name: str, adata: Any, method: str | None) -> tuple[dict[str, Any
         itruth = interventional_truth(adata, method=method or "mannwhitney", progress=False)  # type: ignore[arg-type]
     elif name.startswith("dream4"):
         itruth = interventional_truth(
-            adata, method=method or "robust_z", reference="all", z_threshold=3.0, progress=False  # type: ignore[arg-type]
+            adata,
+            method=method or "robust_z",
+            reference="all",
+            z_threshold=3.0,
+            progress=False,  # type: ignore[arg-type]
         )
     if itruth is not None:
         truths["interventional"] = itruth
@@ -301,6 +307,157 @@ def simulate(
     console.print(
         f"wrote {out} ({adata.n_obs} cells x {adata.n_vars} genes) and {out.with_suffix('.graphml')}"
     )
+
+
+def _split_csv(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+@genes_app.command("resolve")
+def genes_resolve(
+    names: list[str] = typer.Argument(
+        ..., help="Symbols, aliases, families, Entrez/Ensembl ids, yeast names."
+    ),
+    organism: str = typer.Option("human", "--organism", help="human | yeast | any."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Resolve gene names to approved symbols (families expanded, ambiguity reported)."""
+    from .knowledge.genes import get_resolver
+
+    if organism not in ("human", "yeast", "any"):
+        _fail(AitiaError(f"organism {organism!r} not recognised. Options: human, yeast, any."))
+    res = get_resolver().resolve_many(names, organism)  # type: ignore[arg-type]
+    rows = [
+        {"query": r.query, "symbols": ",".join(r.symbols[:12]) + ("..." if len(r.symbols) > 12 else ""), "match": r.match,
+         "family": r.family or "", "ambiguous": r.ambiguous, "note": r.note}
+        for r in res
+    ]  # fmt: skip
+    if as_json:
+        sys.stdout.write(json.dumps([r.model_dump() for r in res], indent=1) + "\n")
+    else:
+        console.print(_table("gene resolution", rows))
+
+
+def _open_store(store: Path | None, embedding: str | None = None) -> Any:
+    from .knowledge.embeddings import make_embedding
+    from .knowledge.store import LiteratureStore
+
+    return LiteratureStore(store, embedding=make_embedding(embedding) if embedding else None)
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(None, help="Files or folders to ingest."),
+    format: str = typer.Option(
+        "auto", "--format", help="auto | pubtator | jsonl | csv | text | pdf | gene-summary."
+    ),
+    store: Path = typer.Option(None, "--store", help="Store directory (default $AITIA_HOME/store)."),
+    default: bool = typer.Option(
+        False, "--default", help="Ingest the shipped corpora (BioRED + NCBI gene summaries)."
+    ),
+    embedding: str = typer.Option(None, "--embedding", help="minilm (default) | hashing | openai:<model>."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Add documents to the literature store (idempotent: re-ingesting adds nothing; resumes after interruption)."""
+    from .knowledge.documents import read_documents
+    from .knowledge.store import default_corpus
+
+    if not paths and not default:
+        _fail(AitiaError("Give files/folders to ingest, or --default for the shipped corpora."))
+    try:
+        docs = default_corpus() if default else []
+        for p in paths or []:
+            docs.extend(read_documents(p, format))
+        s = _open_store(store, embedding)
+        report = s.add_documents(docs)
+    except (AitiaError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    row = report.model_dump() | {
+        "chunks_per_s": report.chunks_per_s,
+        "store": str(s.path),
+        "store_chunks": s.count(),
+    }
+    _emit("ingest", [row], as_json)
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="Natural-language query."),
+    genes: str = typer.Option(None, "--genes", help="Comma-separated genes the chunks must mention."),
+    all_genes: bool = typer.Option(False, "--all", help="Require all --genes (default: any)."),
+    k: int = typer.Option(5, "-k", help="Number of hits."),
+    year_max: int = typer.Option(None, "--year-max", help="Only documents up to this year."),
+    mmr: bool = typer.Option(False, "--mmr", help="Diversify hits (maximal marginal relevance)."),
+    store: Path = typer.Option(None, "--store", help="Store directory."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Semantic search of the literature store."""
+    from .knowledge.genes import get_resolver
+
+    try:
+        gene_list = _split_csv(genes)
+        if gene_list:
+            r = get_resolver()
+            gene_list = [s for g in gene_list for s in (r.resolve(g).symbols or [g])]
+        hits = _open_store(store).search(
+            query, k=k, genes=gene_list, gene_mode="all" if all_genes else "any", year_max=year_max, mmr=mmr
+        )
+    except AitiaError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        sys.stdout.write(json.dumps([h.model_dump() for h in hits], indent=1) + "\n")
+        return
+    rows = [
+        {"doc": h.doc_id, "score": h.score, "span": f"{h.start}-{h.end}", "text": h.text[:160]} for h in hits
+    ]
+    _emit(f"search: {query}", rows, False)
+
+
+@app.command()
+def evidence(
+    source: str = typer.Argument(..., help="Regulator (gene, alias or family)."),
+    target: str = typer.Argument(..., help="Target gene."),
+    context: str = typer.Option(None, "--context", help="Cell type or condition."),
+    store: Path = typer.Option(
+        None, "--store", help="Store directory; without a built store only curated priors are used."
+    ),
+    no_store: bool = typer.Option(False, "--no-store", help="Skip literature retrieval."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Evidence that perturbing SOURCE changes TARGET: passages, extracted claims, curated edges, support score."""
+    from .config import get_settings
+    from .knowledge.evidence import evidence_for
+
+    try:
+        st = None
+        store_dir = store or get_settings().store_dir
+        if not no_store and (store_dir / "chroma.sqlite3").exists():
+            st = _open_store(store_dir)
+        summary = evidence_for(source, target, context=context, store=st)
+    except AitiaError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        sys.stdout.write(summary.model_dump_json(indent=1) + "\n")
+        return
+    console.print(
+        f"[bold]{source} -> {target}[/]: support {summary.support:.2f}, sign {summary.sign:+d}; "
+        f"{len(summary.claims)} claims, {len(summary.reverse_claims)} reverse, {len(summary.prior_hits)} curated edges, "
+        f"{len(summary.passages)} passages"
+        + ("" if st else " (no literature store: run `aitia ingest --default`)")
+    )
+    rows = [
+        {"doc": c.doc_id, "sign": c.sign, "pattern": c.pattern, "sentence": c.sentence[:140]}
+        for c in summary.claims[:10]
+    ]
+    if rows:
+        console.print(_table("claims", rows))
+    prow = [{"edge": f"{h.source}->{h.target}", "sign": h.sign, "db": h.database, "pmids": ",".join(h.pmids[:5])}
+            for h in summary.prior_hits[:10]]  # fmt: skip
+    if prow:
+        console.print(_table("curated edges", prow))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -40,7 +40,11 @@ class SymbolOnly:
         out = []
         for m in self.re.finditer(text):
             if m.group(0) in self.resolver.hgnc:
-                out.append(GeneMention(start=m.start(), end=m.end(), text=m.group(0), symbols=[m.group(0)], kind="symbol"))
+                out.append(
+                    GeneMention(
+                        start=m.start(), end=m.end(), text=m.group(0), symbols=[m.group(0)], kind="symbol"
+                    )
+                )
         return out
 
 
@@ -69,7 +73,9 @@ def evaluate(tagger, docs, resolver):
                 else:
                     errors["right span, wrong or non-human id"] += 1
             else:
-                errors["false positive: " + ("family/grounding" if m.kind in ("family", "grounding") else m.kind)] += 1
+                errors[
+                    "false positive: " + ("family/grounding" if m.kind in ("family", "grounding") else m.kind)
+                ] += 1
             if len(m.symbols) <= 3:
                 ids_pred_doc |= ids
         for g in gold:
@@ -95,7 +101,10 @@ def main() -> None:
     resolver = get_resolver()
     rows = []
     all_errors = {}
-    for name, tagger in (("aitia GeneTagger", get_tagger()), ("HGNC symbols only (baseline)", SymbolOnly(resolver))):
+    for name, tagger in (
+        ("aitia GeneTagger", get_tagger()),
+        ("HGNC symbols only (baseline)", SymbolOnly(resolver)),
+    ):
         c, errors = evaluate(tagger, docs, resolver)
         all_errors[name] = errors
         for level, tp, n_pred, n_gold in (
@@ -106,7 +115,16 @@ def main() -> None:
             ("document Entrez ids (human gold only)", c["doc_tp"], c["doc_pred"], c["doc_gold_human"]),
         ):
             p, r, f = prf(tp, n_pred, n_gold)
-            rows.append({"tagger": name, "level": level, "precision": p, "recall": r, "f1": f, "docs_per_s": len(docs) / c["seconds"]})
+            rows.append(
+                {
+                    "tagger": name,
+                    "level": level,
+                    "precision": p,
+                    "recall": r,
+                    "f1": f,
+                    "docs_per_s": len(docs) / c["seconds"],
+                }
+            )
     print_table(f"gene tagging on BioRED {args.split} ({len(docs)} abstracts)", rows)
     err_rows = [{"error class": k, "count": v} for k, v in all_errors["aitia GeneTagger"].most_common(8)]
     print_table("main error classes (aitia GeneTagger)", err_rows)

@@ -37,7 +37,17 @@ logger = logging.getLogger(__name__)
 
 Organism = Literal["human", "yeast", "any"]
 MatchKind = Literal[
-    "symbol", "entrez", "ensembl", "family", "grounding", "previous", "alias", "name", "yeast", "non-gene", "none"
+    "symbol",
+    "entrez",
+    "ensembl",
+    "family",
+    "grounding",
+    "previous",
+    "alias",
+    "name",
+    "yeast",
+    "non-gene",
+    "none",
 ]
 
 GREEK = {
@@ -67,9 +77,13 @@ class GeneResolution(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field(description="The text resolved.")
-    symbols: list[str] = Field(description="Approved symbols (HGNC, or SGD standard/systematic names for yeast).")
+    symbols: list[str] = Field(
+        description="Approved symbols (HGNC, or SGD standard/systematic names for yeast)."
+    )
     match: MatchKind = Field(description="How the query matched.")
-    family: str | None = Field(default=None, description="FamPlex family/complex id when the query names one.")
+    family: str | None = Field(
+        default=None, description="FamPlex family/complex id when the query names one."
+    )
     ambiguous: bool = Field(default=False, description="True when the query maps to several unrelated genes.")
     organism: str = Field(default="human", description="human or yeast.")
     note: str = Field(default="", description="Why, for non-genes and ambiguity.")
@@ -209,7 +223,9 @@ class GeneResolver:
         if ns == "UP" and ident in self._uniprot:
             return GeneResolution(query=query, symbols=[self._uniprot[ident]], match=kind)
         if ns in ("CHEBI", "PUBCHEM", "HMDB", "MESH", "GO", "CHEMBL"):
-            return GeneResolution(query=query, symbols=[], match="non-gene", note=f"{query!r} names a {ns} entity, not a gene.")
+            return GeneResolution(
+                query=query, symbols=[], match="non-gene", note=f"{query!r} names a {ns} entity, not a gene."
+            )
         return None
 
     def resolve(self, query: str, organism: Organism = "human") -> GeneResolution:
@@ -249,7 +265,9 @@ class GeneResolver:
         if up in self._upper:
             return GeneResolution(query=q, symbols=[self._upper[up]], match="symbol")
         for kind, table in (("previous", self._previous), ("alias", self._alias)):
-            if up in table:
+            if (
+                up in table and len(q) > 1
+            ):  # single letters ('B') are aliases of something; never resolve them
                 syms = sorted(table[up])
                 note = f"{q!r} is a {kind} symbol of {len(syms)} genes" if len(syms) > 1 else ""
                 return GeneResolution(query=q, symbols=syms, match=kind, ambiguous=len(syms) > 1, note=note)  # type: ignore[arg-type]
@@ -260,7 +278,9 @@ class GeneResolver:
             hit = self._resolve_yeast(q)
             if hit is not None:
                 return hit
-        return GeneResolution(query=q, symbols=[], match="none", note=f"{q!r} is not a known gene name or id.")
+        return GeneResolution(
+            query=q, symbols=[], match="none", note=f"{q!r} is not a known gene name or id."
+        )
 
     def _resolve_yeast(self, q: str) -> GeneResolution | None:
         orfs = sorted(self._yeast_lookup.get(q.upper(), ()))
@@ -291,7 +311,9 @@ class GeneResolver:
                 f"{query!r} is a protein family ({res.family}); did you mean {_or_list(res.symbols)}?"
             )
         if res.ambiguous:
-            raise UnknownGeneError(f"{query!r} is ambiguous ({res.note}); did you mean {_or_list(res.symbols)}?")
+            raise UnknownGeneError(
+                f"{query!r} is ambiguous ({res.note}); did you mean {_or_list(res.symbols)}?"
+            )
         if res.match == "non-gene":
             raise UnknownGeneError(res.note)
         close = difflib.get_close_matches(query.upper(), list(self._upper), n=3, cutoff=0.8)
@@ -330,7 +352,9 @@ def _split(cell: str) -> list[str]:
 
 
 def _pick_grounding(cells: list[str]) -> tuple[str, str] | None:
-    pairs = [(cells[i].strip(), cells[i + 1].strip()) for i in range(0, len(cells) - 1, 2) if cells[i].strip()]
+    pairs = [
+        (cells[i].strip(), cells[i + 1].strip()) for i in range(0, len(cells) - 1, 2) if cells[i].strip()
+    ]
     for preferred in ("FPLX", "HGNC", "UP"):
         for ns, ident in pairs:
             if ns == preferred:
@@ -379,13 +403,13 @@ _STOP = {
     "then", "these", "this", "to", "two", "up", "was", "we", "were", "which", "with", "all", "also", "cell", "cells",
     "type", "impact", "set", "max", "rest", "cat", "ace", "gap", "camp", "large", "net", "end", "top", "mass",
     "fat", "wars", "arms", "spring", "bad", "bid", "car", "cap", "pan", "tip", "age", "ii", "iii", "iv", "vi", "hr",
-    "pc", "ct", "mri", "ms", "hd", "ad", "pd", "copd", "sd", "ci", "or", "rr", "hr", "dm", "ra", "ca", "md", "et",
+    "pc", "ct", "mri", "ms", "hd", "ad", "pd", "copd", "sd", "ci", "rr", "dm", "ra", "ca", "md", "et",
     "al", "ng", "ml", "mg", "kg", "nm", "mm", "min", "h", "s", "p", "c", "t", "b", "d", "e", "f", "g", "k", "l",
     "m", "n", "r", "v", "x", "y", "z", "id", "ids", "ip", "ph", "dna", "rna", "atp", "adp", "gtp", "nad", "nadh",
-    "ros", "no", "co", "lps", "il", "dc", "nk", "sc", "ic", "ec", "via", "per", "act", "cd", "hla", "mhc", "tnf",
+    "ros", "co", "lps", "il", "dc", "nk", "sc", "ic", "ec", "via", "per", "act", "cd", "hla", "mhc", "tnf",
     "icu", "bmi", "lv", "ef", "ecg", "ekg", "bp", "hiv", "hbv", "hcv", "cmv", "ebv", "sars", "mers", "covid",
     "pcr", "elisa", "gwas", "snp", "snps", "cnv", "ptsd", "adhd", "asd", "als", "sle", "ibd", "uc", "cf", "dmd",
-    "aml", "cml", "all", "cll", "nsclc", "hcc", "crc", "rcc", "gbm", "tb", "mi", "chd", "cad", "ckd", "aki",
+    "aml", "cml", "cll", "nsclc", "hcc", "crc", "rcc", "gbm", "tb", "mi", "chd", "cad", "ckd", "aki",
 }  # fmt: skip
 
 
@@ -420,6 +444,9 @@ class GeneTagger:
         self.resolver = resolver or get_resolver()
         self.common = set(_STOP) | {w.lower() for w in common_words}
         self.english = _english_words()
+        # English words that actually occur in lower case in biomedical prose ('set', 'impact'), not rare
+        # dictionary entries that happen to spell a gene symbol ('myc')
+        self.common_english = (self.english & self.common) | set(_STOP)
         self.entries: dict[str, _Entry] = {}
         for surface, kind, symbols, family in self.resolver.surface_forms():
             key = normalize(surface)
@@ -429,7 +456,9 @@ class GeneTagger:
             old = self.entries.get(key)
             if old is None or _KIND_RANK.get(kind, 9) < _KIND_RANK.get(old.kind, 9):
                 self.entries[key] = new
-            elif old.kind in ("alias", "previous") and kind in ("alias", "previous") and old.symbols != symbols:
+            elif (
+                old.kind in ("alias", "previous") and kind in ("alias", "previous") and old.symbols != symbols
+            ):
                 merged = tuple(sorted(set(old.symbols) | set(symbols)))
                 self.entries[key] = _Entry(merged, old.kind, "", old.surface, True)
 
@@ -439,13 +468,15 @@ class GeneTagger:
         lower_surface = surface == surface.lower()
         words = re.findall(r"[A-Za-z]+", surface)
         if entry.kind in ("name", "grounding") and " " in surface and len(surface) > 6:
-            return not all(w.lower() in self.english for w in words) or self._context_supports(text, start, end)
+            return not all(w.lower() in self.english for w in words) or self._context_supports(
+                text, start, end
+            )
         if " " in surface and any(w.lower() in self.english or w.lower() in self.common for w in words):
             return False  # 'In a', 'and 1': English words glued into an alias
         if lower_surface and not has_digit:
             # lower-case words are genes only as names/aliases that are not English ('insulin', 'psoriasin')
             return len(key) >= 4 and key not in self.english and key not in self.common
-        if surface.lower() in self.english or key in self.common or (len(key) <= 2 and not has_digit):
+        if surface.lower() in self.common_english or (len(key) <= 2 and not has_digit):
             return self._context_supports(text, start, end)
         return True
 
@@ -466,13 +497,18 @@ class GeneTagger:
             for n in range(min(self.max_tokens, len(tokens) - i), 0, -1):
                 s, e = tokens[i][0], tokens[i + n - 1][1]
                 gap_ok = all(
-                    _GAP.fullmatch(text[tokens[k][1] : tokens[k + 1][0]]) is not None for k in range(i, i + n - 1)
+                    _GAP.fullmatch(text[tokens[k][1] : tokens[k + 1][0]]) is not None
+                    for k in range(i, i + n - 1)
                 )
                 if not gap_ok:
                     continue
                 surface = text[s:e]
                 hit = self._lookup(surface)
-                if hit is not None and surface.rstrip("s") not in not_genes and self._accept(hit[0], hit[1], text, s, e):
+                if (
+                    hit is not None
+                    and surface.rstrip("s") not in not_genes
+                    and self._accept(hit[0], hit[1], text, s, e)
+                ):
                     found = (n, s, e, hit)
                     break
             if found is None:

@@ -15,7 +15,14 @@ from pathlib import Path
 from ..errors import DataValidationError
 from .resources import knowledge_path
 
-__all__ = ["PubTatorDocument", "PubTatorEntity", "PubTatorRelation", "read_pubtator", "biored", "knowledge_path"]
+__all__ = [
+    "PubTatorDocument",
+    "PubTatorEntity",
+    "PubTatorRelation",
+    "read_pubtator",
+    "biored",
+    "knowledge_path",
+]
 
 
 @dataclass
@@ -82,9 +89,13 @@ def read_pubtator(path: str | Path) -> list[PubTatorDocument]:
                 raise DataValidationError(f"{path}:{n}: annotation for unknown document {pmid!r}.")
             if len(parts) >= 6 and parts[1].isdigit() and parts[2].isdigit():
                 ids = [i for chunk in parts[5].replace(";", ",").split(",") if (i := chunk.strip())]
-                docs[pmid].entities.append(PubTatorEntity(int(parts[1]), int(parts[2]), parts[3], parts[4], ids))
+                docs[pmid].entities.append(
+                    PubTatorEntity(int(parts[1]), int(parts[2]), parts[3], parts[4], ids)
+                )
             elif len(parts) >= 4:
-                docs[pmid].relations.append(PubTatorRelation(parts[1], parts[2], parts[3], parts[4] if len(parts) > 4 else ""))
+                docs[pmid].relations.append(
+                    PubTatorRelation(parts[1], parts[2], parts[3], parts[4] if len(parts) > 4 else "")
+                )
             else:
                 raise DataValidationError(f"{path}:{n}: not a PubTator line: {line[:80]!r}")
     return [docs[p] for p in order]

@@ -1,0 +1,68 @@
+import pytest
+
+from aitia.knowledge.documents import Document
+from aitia.knowledge.embeddings import HashingEmbedding
+from aitia.knowledge.evidence import evidence_for, extract_claims
+from aitia.knowledge.store import LiteratureStore
+
+
+@pytest.mark.parametrize(
+    "sentence,expected",
+    [
+        ("TP53 strongly induces CDKN1A expression.", ("TP53", "CDKN1A", 1, "active")),
+        ("MDM2 degrades TP53 through ubiquitination.", ("MDM2", "TP53", -1, "active")),
+        ("CDKN1A is induced by TP53 after irradiation.", ("TP53", "CDKN1A", 1, "passive")),
+        ("STAT3-mediated induction of MYC was required.", ("STAT3", "MYC", 1, "mediated")),
+        ("Inhibition of CDK2 by CDKN1A arrests cells.", ("CDKN1A", "CDK2", -1, "nominal")),
+        ("Knockdown of STAT3 reduced MYC levels.", ("STAT3", "MYC", 1, "loss-of-function")),
+        ("PTEN suppresses AKT1 signaling.", ("PTEN", "AKT1", -1, "active")),
+    ],
+)
+def test_patterns(sentence, expected):
+    claims = extract_claims(sentence)
+    assert [(c.source, c.target, c.sign, c.pattern) for c in claims] == [expected]
+    assert claims[0].sentence == sentence
+
+
+def test_negation_and_coordination():
+    neg = extract_claims("SOX2 did not repress NANOG.")
+    assert neg[0].negated
+    coord = extract_claims("PTEN inhibits AKT1 signaling and TP53 binds MDM2.", include_associations=True)
+    pairs = {(c.source, c.target, c.directed) for c in coord}
+    assert ("PTEN", "AKT1", True) in pairs and ("TP53", "MDM2", False) in pairs
+    assert not any(c.source == "PTEN" and c.target == "TP53" for c in coord)
+
+
+def test_real_biored_sentences(biored_test_docs):
+    """Claims on real abstracts carry the sentence they came from and its document id."""
+    n = 0
+    for doc in biored_test_docs[:40]:
+        for c in extract_claims(doc.text, doc_id=doc.pmid):
+            assert c.sentence in doc.text and c.doc_id == doc.pmid
+            assert c.source_text in c.sentence and c.target_text in c.sentence
+            n += 1
+    assert n >= 5
+
+
+def test_evidence_for_with_store_and_prior(tmp_path):
+    store = LiteratureStore(tmp_path / "ev", embedding=HashingEmbedding())
+    store.add_documents(
+        [
+            Document(
+                id="PMID:1", text="TP53 strongly induces CDKN1A expression after DNA damage.", year=2000
+            ),
+            Document(id="PMID:2", text="CDKN1A is induced by TP53 in fibroblasts.", year=2001),
+            Document(id="PMID:3", text="MYC represses CDKN1A in tumours.", year=2002),
+        ],
+        progress=False,
+    )
+    ev = evidence_for("p53", "p21", store=store)
+    assert ev.source_symbols == ["TP53"] and ev.target_symbols == ["CDKN1A"]
+    assert {c.doc_id for c in ev.claims} == {"PMID:1", "PMID:2"}
+    assert ev.sign == 1 and any(h.database for h in ev.prior_hits)
+    assert "PMID:1" in ev.citations
+    weak = evidence_for("CDKN1A", "TP53", store=store)
+    assert len(weak.reverse_claims) == 2 and not weak.claims
+    assert ev.support > weak.support
+    none = evidence_for("OR2A4", "OR2B6", store=None)
+    assert none.support < ev.support and not none.claims
