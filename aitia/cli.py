@@ -125,10 +125,10 @@ def _truth_for(name: str, adata: Any, method: str | None) -> tuple[dict[str, Any
     elif name.startswith("dream4"):
         itruth = interventional_truth(
             adata,
-            method=method or "robust_z",
+            method=method or "robust_z",  # type: ignore[arg-type]
             reference="all",
             z_threshold=3.0,
-            progress=False,  # type: ignore[arg-type]
+            progress=False,
         )
     if itruth is not None:
         truths["interventional"] = itruth

@@ -147,9 +147,9 @@ def fit_calibration(train, test, prior, resolver, write: bool):
     def collect(docs):
         X, y = [], []
         for d in docs:
-            r, l = pair_features(d, oracle_mentions(d), prior, resolver)
-            X += r
-            y += l
+            feats, labels = pair_features(d, oracle_mentions(d), prior, resolver)
+            X += feats
+            y += labels
         keys = list(X[0])
         return np.array([[x[k] for k in keys] for x in X]), np.array(y), keys
 

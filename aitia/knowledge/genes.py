@@ -264,11 +264,10 @@ class GeneResolver:
             return GeneResolution(query=q, symbols=self.families[fam], match="family", family=fam)
         if up in self._upper:
             return GeneResolution(query=q, symbols=[self._upper[up]], match="symbol")
-        for kind, table in (("previous", self._previous), ("alias", self._alias)):
-            if (
-                up in table and len(q) > 1
-            ):  # single letters ('B') are aliases of something; never resolve them
-                syms = sorted(table[up])
+        # single letters ('B') are aliases of something; never resolve them
+        for kind, synonyms in (("previous", self._previous), ("alias", self._alias)):
+            if up in synonyms and len(q) > 1:
+                syms = sorted(synonyms[up])
                 note = f"{q!r} is a {kind} symbol of {len(syms)} genes" if len(syms) > 1 else ""
                 return GeneResolution(query=q, symbols=syms, match=kind, ambiguous=len(syms) > 1, note=note)  # type: ignore[arg-type]
         key = normalize(q)
@@ -339,8 +338,8 @@ class GeneResolver:
             yield a, "alias", tuple(sorted(syms)), ""
         for p, syms in self._previous.items():
             yield p, "previous", tuple(sorted(syms)), ""
-        for fam, syms in self.families.items():
-            yield fam, "family", tuple(syms), fam
+        for fam, members in self.families.items():
+            yield fam, "family", tuple(members), fam
         for surface, ground in self._grounding.items():
             res = self._ground(ground, surface, "grounding")
             if res is not None and res.symbols:

@@ -97,7 +97,9 @@ class LiteratureStore:
         self.embedding = embedding if embedding is not None else make_embedding()
         try:
             self._col = self._client.get_or_create_collection(
-                collection, embedding_function=self.embedding, metadata={"hnsw:space": "cosine"}
+                collection,
+                embedding_function=self.embedding,  # type: ignore[arg-type]
+                metadata={"hnsw:space": "cosine"},
             )
         except ValueError as exc:  # a different embedding function than the store was built with
             raise AitiaError(f"Store {self.path} was built with another embedding function: {exc}") from exc
@@ -247,7 +249,7 @@ class LiteratureStore:
             order = _mmr(sims, emb, k, mmr_lambda)
         hits = []
         for i in order[:k]:
-            m = metas[i] or {}
+            m: dict[str, Any] = dict(metas[i] or {})
             year = int(m.get("year") or 0)
             hits.append(
                 SearchHit(
@@ -295,11 +297,15 @@ class LiteratureStore:
     def get_document_chunks(self, doc_id: str) -> list[SearchHit]:
         """All chunks of one document, in order."""
         res = self._col.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])  # type: ignore[list-item]
+        rows: list[tuple[str, str, dict[str, Any]]] = [
+            (i, t or "", dict(m or {}))
+            for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])  # type: ignore[arg-type]
+        ]
         hits = [
             SearchHit(
                 doc_id=doc_id,
                 chunk_id=i,
-                text=t or "",
+                text=t,
                 start=int(m["start"]),
                 end=int(m["end"]),
                 score=1.0,
@@ -308,7 +314,7 @@ class LiteratureStore:
                 source=str(m.get("source", "")),
                 genes=list(m.get("genes") or []),
             )  # fmt: skip
-            for i, t, m in zip(res["ids"], res["documents"], res["metadatas"])  # type: ignore[arg-type]
+            for i, t, m in rows
         ]
         return sorted(hits, key=lambda h: h.start)
 
