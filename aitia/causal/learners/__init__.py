@@ -1,0 +1,73 @@
+"""Causal structure learners: scikit-learn-style estimators that take perturbation data, a prior and labels.
+
+Example:
+    >>> from aitia.causal import learners
+    >>> learners.available()
+    ['correlation', 'partial_correlation', 'pc', 'ges', 'notears', 'mrcl', 'supervised', 'deep', 'ensemble']
+    >>> learners.get("correlation", method="spearman").method
+    'spearman'
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from ...errors import AitiaError
+from .base import BaseLearner
+from .causallearn_adapter import GESLearner, PCLearner, causallearn_to_scores
+from .correlation import CorrelationLearner, PartialCorrelationLearner
+from .deep import DeepLearner
+from .ensemble import EnsembleLearner
+from .mrcl import MRCLLearner
+from .notears import NotearsLearner
+from .supervised import SupervisedLearner
+
+_REGISTRY: dict[str, type[BaseLearner]] = {
+    "correlation": CorrelationLearner,
+    "partial_correlation": PartialCorrelationLearner,
+    "pc": PCLearner,
+    "ges": GESLearner,
+    "notears": NotearsLearner,
+    "mrcl": MRCLLearner,
+    "supervised": SupervisedLearner,
+    "deep": DeepLearner,
+    "ensemble": EnsembleLearner,
+}
+
+
+def available() -> list[str]:
+    """Registered learner names."""
+    return list(_REGISTRY)
+
+
+def get(name: str, **kwargs: Any) -> BaseLearner:
+    """A new learner by name, with keyword arguments passed to its constructor."""
+    if name not in _REGISTRY:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=2)
+        hint = f" Did you mean {' or '.join(close)}?" if close else ""
+        raise AitiaError(f"Learner {name!r} not recognised.{hint} Options: {', '.join(_REGISTRY)}.")
+    return _REGISTRY[name](**kwargs)
+
+
+def register(name: str, cls: type[BaseLearner]) -> None:
+    """Register a custom learner class under ``name``."""
+    _REGISTRY[name] = cls
+
+
+__all__ = [
+    "BaseLearner",
+    "CorrelationLearner",
+    "DeepLearner",
+    "EnsembleLearner",
+    "GESLearner",
+    "MRCLLearner",
+    "NotearsLearner",
+    "PCLearner",
+    "PartialCorrelationLearner",
+    "SupervisedLearner",
+    "available",
+    "causallearn_to_scores",
+    "get",
+    "register",
+]

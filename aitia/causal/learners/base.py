@@ -1,0 +1,147 @@
+"""Shared machinery of the causal structure learners (scikit-learn estimator contract).
+
+Every learner: ``__init__`` stores keyword arguments only; ``fit(adata, prior=None, labels=None) -> self``;
+fitted state ends in ``_``; ``predict_scores() -> EdgeScores``; ``device="auto"`` picks CUDA when present.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from anndata import AnnData
+from sklearn.base import BaseEstimator
+
+from ...datasets.validate import CONTROL, PERTURBATION_KEY, split_targets, validate_perturbation_data
+from ...errors import DataValidationError, NotFittedError
+from ..graph import EdgeLabels, EdgeScores
+
+logger = logging.getLogger(__name__)
+
+
+class BaseLearner(BaseEstimator):  # type: ignore[misc]
+    """Base class: input validation, prior/label alignment, and the fitted-state check."""
+
+    #: Largest number of genes the method handles (None: no limit).
+    max_genes: int | None = None
+    #: Whether the method uses ``labels`` (supervised) or ignores them.
+    uses_labels: bool = False
+
+    # ------------------------------------------------------------------ helpers for subclasses
+    def _prepare(self, adata: AnnData, prior: EdgeScores | None, labels: EdgeLabels | None) -> None:
+        """Validate inputs and set ``genes_``, ``n_genes_``, ``prior_`` (dense p x p or None), ``labels_``."""
+        if not isinstance(adata, AnnData):
+            raise DataValidationError(
+                f"fit() expects an AnnData (samples x genes), got {type(adata).__name__}."
+            )
+        validate_perturbation_data(adata, require_control=False)
+        if adata.n_obs < 3:
+            raise DataValidationError(f"Need at least 3 samples to learn a graph, got {adata.n_obs}.")
+        genes = [str(g) for g in adata.var_names]
+        if self.max_genes is not None and len(genes) > self.max_genes:
+            raise DataValidationError(
+                f"{type(self).__name__} handles at most {self.max_genes} genes, got {len(genes)}. "
+                "Select genes first (e.g. highly variable or perturbed ones) or use the 'supervised' or 'deep' learner."
+            )
+        self.genes_ = genes
+        self.n_genes_ = len(genes)
+        self.prior_ = None
+        if prior is not None:
+            if not isinstance(prior, EdgeScores):
+                raise DataValidationError(f"prior must be EdgeScores, got {type(prior).__name__}.")
+            overlap = len(set(prior.genes) & set(genes))
+            if overlap == 0:
+                raise DataValidationError(
+                    f"The prior shares no genes with the data (prior: {prior.genes[:5]}..., data: {genes[:5]}...)."
+                )
+            v = prior.reindex(genes, fill=0.0).values
+            v = np.nan_to_num(v, nan=0.0)
+            lo, hi = float(v.min()), float(v.max())
+            self.prior_ = (v - lo) / (hi - lo) if hi > lo else np.zeros_like(v)
+        self.labels_ = labels
+        if labels is not None and not isinstance(labels, EdgeLabels):
+            raise DataValidationError(f"labels must be EdgeLabels, got {type(labels).__name__}.")
+
+    @staticmethod
+    def _matrix(adata: AnnData, max_samples: int | None = None, seed: int = 0) -> np.ndarray:
+        x = adata.X
+        idx = None
+        if max_samples is not None and adata.n_obs > max_samples:
+            idx = np.sort(np.random.default_rng(seed).choice(adata.n_obs, max_samples, replace=False))
+            x = x[idx]
+        x = x.toarray() if sp.issparse(x) else np.asarray(x)
+        x = np.asarray(x, dtype=np.float64)
+        if not np.isfinite(x).all():
+            raise DataValidationError("Expression matrix has NaN/inf values; impute or drop them first.")
+        return x
+
+    @staticmethod
+    def _standardize(x: np.ndarray) -> np.ndarray:
+        sd = x.std(0)
+        return (x - x.mean(0)) / np.where(sd > 0, sd, 1.0)
+
+    def _label_matrix(self) -> np.ndarray:
+        """``p x p`` matrix of 1/0 labels, NaN = unlabelled (diagonal always NaN)."""
+        p = self.n_genes_
+        out = np.full((p, p), np.nan)
+        if self.labels_ is not None:
+            flat, y = self.labels_.aligned(self.genes_, exclude_diagonal=True)
+            out.ravel()[flat] = y
+        return out
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "scores_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(adata) first.")
+
+    def predict_scores(self) -> EdgeScores:
+        """Scores for every ordered pair of the fitted genes (higher = more likely an edge)."""
+        self._check_fitted()
+        v = np.array(self.scores_, dtype=np.float64)
+        np.fill_diagonal(v, 0.0)
+        return EdgeScores(
+            v, list(self.genes_), name=getattr(self, "name", type(self).__name__), meta=self._meta()
+        )
+
+    def _meta(self) -> dict[str, Any]:
+        return {"params": {k: (v if isinstance(v, (int, float, str, bool, type(None))) else repr(v))
+                           for k, v in self.get_params().items()}}  # fmt: skip
+
+    def fit_predict(
+        self, adata: AnnData, prior: EdgeScores | None = None, labels: EdgeLabels | None = None
+    ) -> EdgeScores:
+        return self.fit(adata, prior=prior, labels=labels).predict_scores()  # type: ignore[no-any-return, attr-defined]
+
+
+def intervention_rows(adata: AnnData, genes: list[str]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Control rows and, per measured gene index, the rows where that gene (alone) is intervened on."""
+    pert = adata.obs[PERTURBATION_KEY].astype(str).to_numpy()
+    gidx = {g: i for i, g in enumerate(genes)}
+    ctrl = np.flatnonzero(pert == CONTROL)
+    by_gene: dict[int, list[int]] = {}
+    for r, label in enumerate(pert):
+        t = split_targets(label)
+        if len(t) == 1 and t[0] in gidx:
+            by_gene.setdefault(gidx[t[0]], []).append(r)
+    return ctrl, {k: np.asarray(v) for k, v in by_gene.items()}
+
+
+def intervention_shift(x: np.ndarray, ctrl: np.ndarray, by_gene: dict[int, np.ndarray]) -> np.ndarray:
+    """``p x p`` robust z of gene j under intervention on gene i vs controls (NaN where i is not intervened).
+
+    z = (median over i's rows of x_j - median(control x_j)) / (IQR(control x_j) / 1.349).
+    With no controls, all other rows serve as the reference.
+    """
+    p = x.shape[1]
+    out = np.full((p, p), np.nan)
+    if not by_gene:
+        return out
+    ref = x[ctrl] if len(ctrl) >= 3 else x
+    med = np.median(ref, 0)
+    q75, q25 = np.percentile(ref, [75, 25], axis=0)
+    scale = (q75 - q25) / 1.349
+    scale = np.where(scale > 1e-9, scale, np.maximum(ref.std(0), 1e-9))
+    for i, rows in by_gene.items():
+        out[i] = (np.median(x[rows], 0) - med) / scale
+    return out
