@@ -97,7 +97,7 @@ def main() -> None:
             for label, genes in (("no filter", None), ("gene filter", GENE_FILTERS)):
                 times = []
                 for rep_i in range(3):
-                    for qi, q in enumerate(QUERIES):
+                    for qi in range(len(QUERIES)):
                         t0 = time.perf_counter()
                         s._col.query(query_embeddings=qvecs[qi : qi + 1], n_results=10,
                                      where={"genes": {"$contains": genes[qi]}} if genes else None)  # fmt: skip
