@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -458,6 +459,98 @@ def evidence(
             for h in summary.prior_hits[:10]]  # fmt: skip
     if prow:
         console.print(_table("curated edges", prow))
+
+
+def _load_prior_scores(prior: str | None, genes: list[str]) -> Any:
+    """A prior from a file (edge list with optional score) or a built-in curated network name."""
+    if not prior:
+        return None
+    from .causal.graph import EdgeScores
+    from .knowledge.priors import BUILTIN_PRIORS, load_prior
+
+    if all(p in BUILTIN_PRIORS for p in prior.split("+")):
+        return load_prior(prior).to_scores(genes, resolve=True)
+    path = Path(prior)
+    if not path.exists():
+        raise AitiaError(f"No prior file {prior!r} (or built-in prior: {', '.join(BUILTIN_PRIORS)}).")
+    return EdgeScores.load(path).reindex(genes, fill=0.0)
+
+
+@app.command()
+def learn(
+    dataset: str = typer.Option(..., "--dataset", help="Built-in dataset."),
+    method: str = typer.Option("supervised", "--method", help="Learner name (see `aitia learn --help`)."),
+    prior: str = typer.Option(
+        None, "--prior", help="Edge-list file (source,target[,score]) or trrust / collectri."
+    ),
+    labels_from: str = typer.Option(
+        "auto",
+        "--labels-from",
+        help="auto | none | interventions | train (the dataset's training label split) | FILE.",
+    ),
+    out: Path = typer.Option(None, "--out", help="Write scores.csv, graph.graphml and metrics.json here."),
+    top_k: int = typer.Option(None, "--top-k", help="Edges kept in the graph (default: 2 x genes)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Learn a causal graph on a dataset with one of the learners, optionally with a prior and labels."""
+    from . import datasets
+    from .causal import learners
+    from .causal.evaluate import edge_metrics, interventional_truth
+    from .causal.graph import EdgeLabels, read_edge_table
+
+    try:
+        adata = datasets.load(dataset)
+        genes = [str(g) for g in adata.var_names]
+        est = learners.get(method)
+        labels = None
+        source = labels_from
+        if labels_from == "auto":
+            source = (
+                "train"
+                if "train" in datasets.info(dataset).truths
+                else ("interventions" if est.uses_labels else "none")
+            )
+        if source == "train":
+            labels = datasets.ground_truth(dataset, "train")
+        elif source == "interventions":
+            ref = "all" if dataset.startswith("dream4") else "control"
+            meth = "robust_z" if dataset.startswith(("dream4", "kemmeren")) else "mannwhitney"
+            labels = interventional_truth(adata, method=meth, reference=ref, progress=False).labels  # type: ignore[arg-type]
+        elif source != "none":
+            df = read_edge_table(Path(source))
+            if "label" not in df.columns:
+                raise AitiaError(f"Label file {source} needs a 'label' column (0/1).")
+            srcs, tgts = sorted(set(df["source"])), genes
+            vals = np.full((len(srcs), len(tgts)), np.nan)
+            si, ti = {g: i for i, g in enumerate(srcs)}, {g: i for i, g in enumerate(tgts)}
+            for a, b, y in df[["source", "target", "label"]].itertuples(index=False):
+                if b in ti:
+                    vals[si[a], ti[b]] = float(y)
+            labels = EdgeLabels(vals, srcs, tgts, provenance=str(source))
+        prior_scores = _load_prior_scores(prior, genes)
+        scores = est.fit(adata, prior=prior_scores, labels=labels).predict_scores()
+        truths: dict[str, Any] = {}
+        info = datasets.info(dataset)
+        for which in info.truths:
+            if which != "train":
+                truths[which] = datasets.ground_truth(dataset, which)
+        metrics = [{"truth": k, **edge_metrics(scores, t).model_dump()} for k, t in truths.items()]
+    except (AitiaError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    graph = scores.to_graph(top_k=top_k or 2 * len(genes))
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        scores.save(out / "scores.csv")
+        graph.write(out / "graph.graphml")
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    rows = [{"truth": m["truth"], "auroc": m["auroc"], "auprc": m["auprc"], "auprc_ratio": m["auprc_ratio"],
+             "pairs": m["n_pairs"]} for m in metrics]  # fmt: skip
+    _emit(f"{method} on {dataset} (labels: {source}, prior: {prior or 'none'})", rows, as_json)
+    if out and not as_json:
+        console.print(
+            f"wrote {out}/scores.csv, graph.graphml ({graph.number_of_edges()} edges), metrics.json"
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

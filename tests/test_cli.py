@@ -63,3 +63,22 @@ def test_truth_and_simulate(tmp_path):
     res = runner.invoke(app, ["truth", "--dataset", "dream4-10-1", "--method", "robust_z", "--json"])
     assert res.exit_code == 0, res.output
     assert all(r["source"].startswith("G") for r in json.loads(res.stdout))
+
+
+def test_learn_writes_outputs(tmp_path):
+    out = tmp_path / "kem"
+    res = runner.invoke(
+        app, ["learn", "--dataset", "kemmeren-mrcl", "--method", "correlation", "--out", str(out), "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    rows = {r["truth"]: r for r in json.loads(res.stdout)}
+    assert set(rows) == {"all", "test"} and 0.5 < rows["test"]["auroc"] < 1
+    assert (
+        (out / "scores.csv").exists() and (out / "graph.graphml").exists() and (out / "metrics.json").exists()
+    )
+    bad = runner.invoke(app, ["learn", "--dataset", "sachs", "--method", "nope"])
+    assert bad.exit_code == 2 and "not recognised" in bad.output
+    bad = runner.invoke(
+        app, ["learn", "--dataset", "sachs", "--method", "correlation", "--prior", "missing.csv"]
+    )
+    assert bad.exit_code == 2 and "No prior file" in bad.output
