@@ -79,7 +79,8 @@ def validate_perturbation_data(
         raise DataValidationError(
             f"{int(pert.isna().sum())} samples have no perturbation label; use 'control' for unperturbed samples."
         )
-    adata.obs[PERTURBATION_KEY] = pert.astype(str)
+    if not (pert.dtype == object and all(isinstance(v, str) for v in pert.iloc[:1000])):
+        adata.obs[PERTURBATION_KEY] = pert.astype(str)
     if require_control and not (adata.obs[PERTURBATION_KEY] == CONTROL).any():
         examples = adata.obs[PERTURBATION_KEY].value_counts().index[:5].tolist()
         raise DataValidationError(
@@ -93,11 +94,13 @@ def validate_perturbation_data(
         )
     if CONTEXT_KEY not in adata.obs.columns:
         adata.obs[CONTEXT_KEY] = "default"
-    adata.obs[CONTEXT_KEY] = adata.obs[CONTEXT_KEY].astype(str)
+    elif adata.obs[CONTEXT_KEY].dtype != object:
+        adata.obs[CONTEXT_KEY] = adata.obs[CONTEXT_KEY].astype(str)
     if INTERVENTION_KEY not in adata.obs.columns:
         is_ctrl = adata.obs[PERTURBATION_KEY] == CONTROL
         adata.obs[INTERVENTION_KEY] = np.where(is_ctrl, CONTROL, "unknown")
-    adata.obs[INTERVENTION_KEY] = adata.obs[INTERVENTION_KEY].astype(str)
+    elif adata.obs[INTERVENTION_KEY].dtype != object:
+        adata.obs[INTERVENTION_KEY] = adata.obs[INTERVENTION_KEY].astype(str)
     if min_group_size > 1:
         sizes = adata.obs.groupby([CONTEXT_KEY, PERTURBATION_KEY], observed=True).size()
         small = sizes[sizes < min_group_size]

@@ -1,0 +1,67 @@
+"""Perturbation-effect predictors: what does perturbing A do to every gene, in contexts never measured together?
+
+Example:
+    >>> from aitia.causal import perturbation
+    >>> perturbation.available()
+    ['mean', 'linear', 'graph', 'context_transfer', 'ensemble']
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from ...errors import AitiaError
+from .base import BasePredictor, as_queries
+from .context_transfer import ContextTransferPredictor
+from .ensemble import EnsemblePredictor
+from .evaluate import (
+    SPLITS,
+    PerturbationMetrics,
+    evaluate_predictions,
+    evaluate_predictor,
+    per_gene_auroc,
+    split,
+)
+from .graph_predictor import GraphPredictor
+from .simple import LinearPredictor, MeanPredictor
+
+_REGISTRY: dict[str, type[BasePredictor]] = {
+    "mean": MeanPredictor,
+    "linear": LinearPredictor,
+    "graph": GraphPredictor,
+    "context_transfer": ContextTransferPredictor,
+    "ensemble": EnsemblePredictor,
+}
+
+
+def available() -> list[str]:
+    return list(_REGISTRY)
+
+
+def get(name: str, **kwargs: Any) -> BasePredictor:
+    """A new predictor by name."""
+    if name not in _REGISTRY:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=2)
+        hint = f" Did you mean {' or '.join(close)}?" if close else ""
+        raise AitiaError(f"Predictor {name!r} not recognised.{hint} Options: {', '.join(_REGISTRY)}.")
+    return _REGISTRY[name](**kwargs)
+
+
+__all__ = [
+    "SPLITS",
+    "BasePredictor",
+    "ContextTransferPredictor",
+    "EnsemblePredictor",
+    "GraphPredictor",
+    "LinearPredictor",
+    "MeanPredictor",
+    "PerturbationMetrics",
+    "as_queries",
+    "available",
+    "evaluate_predictions",
+    "evaluate_predictor",
+    "get",
+    "per_gene_auroc",
+    "split",
+]

@@ -1,0 +1,106 @@
+"""Base class of perturbation-effect predictors: ``fit(effects, adata=None, prior=None) -> self``,
+``predict(queries) -> EffectTable``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from ...errors import DataValidationError, NotFittedError
+from ..effects import EffectTable
+from ..graph import EdgeScores
+
+
+def as_queries(queries: Any) -> pd.DataFrame:
+    """Queries as a (context, perturbation) table; accepts a DataFrame, an EffectTable or (context, pert) tuples."""
+    if isinstance(queries, EffectTable):
+        return queries.pairs()
+    if isinstance(queries, pd.DataFrame):
+        if "perturbation" not in queries.columns:
+            raise DataValidationError(f"Queries need a 'perturbation' column; got {list(queries.columns)}.")
+        q = queries.copy()
+        if "context" not in q.columns:
+            q["context"] = "default"
+        return q[["context", "perturbation"]].astype(str).drop_duplicates().reset_index(drop=True)
+    rows = list(queries)
+    if rows and isinstance(rows[0], str):
+        return pd.DataFrame({"context": "default", "perturbation": rows})
+    return pd.DataFrame(rows, columns=["context", "perturbation"]).astype(str)
+
+
+class BasePredictor(BaseEstimator):  # type: ignore[misc]
+    """Shared validation; subclasses implement ``_fit`` and ``_predict_pair(context, perturbation) -> effects``."""
+
+    def fit(self, effects: EffectTable, adata: Any = None, prior: EdgeScores | None = None) -> BasePredictor:
+        if not isinstance(effects, EffectTable):
+            raise DataValidationError(f"fit() expects an EffectTable, got {type(effects).__name__}.")
+        if not effects.observed.any():
+            raise DataValidationError(
+                "The training EffectTable has no observed (context, perturbation) pairs."
+            )
+        self.genes_ = list(effects.genes)
+        # contexts with observations (a held-out context may still be on the table's axis)
+        seen_ctx = np.asarray(effects.observed.any(axis=1)).tolist()
+        self.contexts_ = [c for c, seen in zip(effects.contexts, seen_ctx) if seen]
+        self.train_ = effects
+        self.prior_ = None
+        if prior is not None:
+            if not isinstance(prior, EdgeScores):
+                raise DataValidationError(f"prior must be EdgeScores, got {type(prior).__name__}.")
+            self.prior_ = prior
+        self._fit(effects, adata)
+        self.fitted_ = True
+        return self
+
+    def _fit(self, effects: EffectTable, adata: Any) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _predict(self, q: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(effect, label-score) arrays of shape (len(q), G)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def predict(self, queries: Any) -> EffectTable:
+        """Predicted effects and DE probabilities (label column) for every queried (context, perturbation)."""
+        if not hasattr(self, "fitted_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(effects) first.")
+        q = as_queries(queries)
+        if q.empty:
+            raise DataValidationError("No queries.")
+        eff, lab = self._predict(q)
+        contexts = list(dict.fromkeys(q["context"]))
+        perts = list(dict.fromkeys(q["perturbation"]))
+        E = np.full((len(contexts), len(perts), len(self.genes_)), np.nan, np.float32)
+        L = E.copy()
+        ci = q["context"].map({c: i for i, c in enumerate(contexts)}).to_numpy()
+        pi = q["perturbation"].map({p: i for i, p in enumerate(perts)}).to_numpy()
+        E[ci, pi] = eff
+        L[ci, pi] = lab
+        return EffectTable(contexts, perts, list(self.genes_), E, L, meta={"predictor": type(self).__name__})
+
+
+def quiet_nanmean(a: np.ndarray, axis: Any = None) -> np.ndarray:
+    """nanmean without the 'mean of empty slice' warning (all-NaN slices give NaN)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(a, axis=axis)
+
+
+def quiet_nanmedian(a: np.ndarray, axis: Any = None) -> np.ndarray:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(a, axis=axis)
+
+
+def gene_index(genes: list[str]) -> dict[str, int]:
+    return {g: i for i, g in enumerate(genes)}
+
+
+def target_of(perturbation: str) -> list[str]:
+    return [t for t in perturbation.split("+") if t and t != "control"]

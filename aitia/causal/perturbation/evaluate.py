@@ -1,0 +1,144 @@
+"""Splits and metrics for perturbation-effect prediction.
+
+Splits: ``unseen_perturbation`` (held-out perturbations within every context), ``unseen_pair`` (held-out
+(context, perturbation) pairs whose perturbation was seen in another context), ``leave_one_context_out``.
+Metrics: per-gene AUROC of the DE label over perturbations, then averaged (the PerturbQA protocol, Wu et al.
+ICLR 2025); direction accuracy on DE pairs; Pearson correlation of predicted vs observed effects on each
+perturbation's top DE genes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...errors import DataValidationError
+from ..effects import EffectTable
+
+logger = logging.getLogger(__name__)
+
+Split = Literal["unseen_perturbation", "unseen_pair", "leave_one_context_out"]
+SPLITS = ("unseen_perturbation", "unseen_pair", "leave_one_context_out")
+
+
+class PerturbationMetrics(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    per_gene_auroc: float = Field(
+        description="Mean over genes of the AUROC across test perturbations (PerturbQA)."
+    )
+    n_genes_scored: int = Field(description="Genes with both DE and non-DE test perturbations.")
+    direction_accuracy: float = Field(
+        description="Fraction of observed DE pairs whose effect sign is predicted."
+    )
+    top_de_pearson: float = Field(
+        description="Mean Pearson r of predicted vs observed effects on top DE genes."
+    )
+    n_test_pairs: int
+
+
+def split(effects: EffectTable, kind: Split, test_fraction: float = 0.25, context: str | None = None,
+          seed: int = 0) -> tuple[EffectTable, pd.DataFrame]:  # fmt: skip
+    """(training EffectTable, test queries)."""
+    obs = effects.observed
+    rng = np.random.default_rng(seed)
+    C, P = obs.shape
+    test = np.zeros_like(obs)
+    if kind == "unseen_perturbation":
+        perts = np.flatnonzero(obs.any(0))
+        n = max(1, int(round(len(perts) * test_fraction)))
+        held = rng.choice(perts, n, replace=False)
+        test[:, held] = obs[:, held]
+    elif kind == "unseen_pair":
+        shared = np.flatnonzero(obs.sum(0) >= 2)
+        if len(shared) == 0:
+            raise DataValidationError("unseen_pair needs perturbations measured in at least two contexts.")
+        for p in shared:
+            if rng.random() < test_fraction * 2:
+                c = rng.choice(np.flatnonzero(obs[:, p]))
+                test[c, p] = True
+        if not test.any():
+            p = rng.choice(shared)
+            test[rng.choice(np.flatnonzero(obs[:, p])), p] = True
+    elif kind == "leave_one_context_out":
+        if C < 2:
+            raise DataValidationError("leave_one_context_out needs at least two contexts.")
+        c = effects.contexts.index(context) if context else int(rng.integers(C))
+        test[c] = obs[c]
+    else:
+        raise DataValidationError(f"Split {kind!r} not recognised. Options: {', '.join(SPLITS)}.")
+    train = effects.subset(obs & ~test)
+    ci, pi = np.nonzero(test)
+    q = pd.DataFrame(
+        {"context": np.asarray(effects.contexts)[ci], "perturbation": np.asarray(effects.perturbations)[pi]}
+    )
+    return train, q
+
+
+def per_gene_auroc(scores: np.ndarray, labels: np.ndarray) -> tuple[float, int]:
+    """Mean over genes (columns) of the AUROC of ``scores`` for ``labels`` across perturbations (rows).
+
+    Example:
+        >>> s = np.array([[0.9, 0.1], [0.2, 0.8], [0.1, 0.3]])
+        >>> y = np.array([[1, 0], [0, 1], [0, 0]])
+        >>> per_gene_auroc(s, y)
+        (1.0, 2)
+    """
+    from sklearn.metrics import roc_auc_score
+
+    aucs = []
+    for g in range(labels.shape[1]):
+        y, s = labels[:, g], scores[:, g]
+        ok = ~np.isnan(y) & ~np.isnan(s)
+        y, s = y[ok], s[ok]
+        if len(np.unique(y)) == 2:
+            aucs.append(roc_auc_score(y, s))
+    return (float(np.mean(aucs)) if aucs else float("nan")), len(aucs)
+
+
+def evaluate_predictions(pred: EffectTable, truth: EffectTable, top_k: int = 20) -> PerturbationMetrics:
+    """Compare predicted and observed effects on the (context, perturbation) pairs of ``pred``."""
+    q = pred.pairs()
+    if q.empty:
+        raise DataValidationError("No predictions to evaluate.")
+    tr = truth.reindex(pred.contexts, pred.perturbations, pred.genes)
+    rows_p, rows_t = [], []
+    for ctx, pert in zip(q["context"], q["perturbation"]):
+        c, p = pred.contexts.index(ctx), pred.perturbations.index(pert)
+        rows_p.append((pred.effect[c, p], pred.label[c, p]))
+        rows_t.append((tr.effect[c, p], tr.label[c, p]))
+    pe = np.stack([r[0] for r in rows_p])
+    pl = np.stack([r[1] for r in rows_p])
+    te = np.stack([r[0] for r in rows_t])
+    tl = np.stack([r[1] for r in rows_t])
+    auroc, n_genes = per_gene_auroc(pl, tl)
+    de = tl == 1
+    direction = float(np.mean(np.sign(pe[de]) == np.sign(te[de]))) if de.any() else float("nan")
+    rs = []
+    for k in range(len(te)):
+        ok = ~np.isnan(te[k])
+        if ok.sum() < 3:
+            continue
+        order = np.argsort(-np.abs(np.where(ok, te[k], 0)))[: min(top_k, int(ok.sum()))]
+        a, b = pe[k, order], te[k, order]
+        if np.std(a) > 0 and np.std(b) > 0:
+            rs.append(float(np.corrcoef(a, b)[0, 1]))
+    return PerturbationMetrics(
+        per_gene_auroc=auroc,
+        n_genes_scored=n_genes,
+        direction_accuracy=direction,
+        top_de_pearson=float(np.mean(rs)) if rs else float("nan"),
+        n_test_pairs=len(q),
+    )
+
+
+def evaluate_predictor(predictor, effects: EffectTable, kind: Split, adata=None, prior=None, seed: int = 0,
+                       **split_kw) -> PerturbationMetrics:  # fmt: skip
+    """Split, fit on the training part, predict the held-out queries and score them."""
+    train, queries = split(effects, kind, seed=seed, **split_kw)
+    predictor.fit(train, adata=adata, prior=prior)
+    return evaluate_predictions(predictor.predict(queries), effects)
