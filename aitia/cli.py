@@ -553,5 +553,50 @@ def learn(
         )
 
 
+@app.command()
+def predict(
+    dataset: str = typer.Option(..., "--dataset", help="Built-in dataset, or an .h5ad / effect-table CSV path."),
+    method: str = typer.Option("context_transfer", "--method", help="mean | linear | graph | context_transfer | ensemble | all."),
+    split: str = typer.Option("unseen_perturbation", "--split", help="unseen_perturbation | unseen_pair | leave_one_context_out."),
+    context: str = typer.Option(None, "--context", help="Held-out context for leave_one_context_out."),
+    prior: str = typer.Option(None, "--prior", help="Edge-list file or trrust / collectri."),
+    seed: int = typer.Option(0, "--seed"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Predict held-out perturbation effects and print per-gene AUROC, direction accuracy and top-DE Pearson r."""
+    from .causal import perturbation as P
+    from .causal.effects import EffectTable, effects_for_dataset, effects_from_adata
+
+    try:
+        adata = None
+        path = Path(dataset)
+        if path.suffix == ".h5ad" and path.exists():
+            from .datasets import read_h5ad
+
+            adata = read_h5ad(path)
+            effects = effects_from_adata(adata)
+        elif path.suffix in (".csv", ".tsv", ".parquet") and path.exists():
+            effects = EffectTable.read(path)
+        else:
+            from . import datasets
+
+            effects = effects_for_dataset(dataset)
+            adata = datasets.load(dataset) if not dataset.startswith("kemmeren") else datasets.load(dataset, instance=0)
+        prior_scores = _load_prior_scores(prior, effects.genes)
+        methods = P.available() if method == "all" else [method]
+        rows = []
+        for m in methods:
+            est = P.get(m)
+            if m == "graph" and prior_scores is None and adata is None:
+                continue
+            r = P.evaluate_predictor(est, effects, split, adata=adata, prior=prior_scores, seed=seed,  # type: ignore[arg-type]
+                                     **({"context": context} if context else {}))  # fmt: skip
+            rows.append({"method": m, **r.model_dump()})
+    except (AitiaError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    _emit(f"perturbation prediction on {dataset} ({split})", rows, as_json)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

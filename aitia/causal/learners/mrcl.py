@@ -52,7 +52,7 @@ class MRCLLearner(BaseLearner):
 
     name = "mrcl"
     uses_labels = True
-    max_genes = 120
+    max_genes = 60
 
     def __init__(self, bins: int = 30, n_components: int = 30, n_neighbors: int = 10, gamma_a: float | str = "cv",
                  gamma_i: float = 1e3, prior_weight: float = 0.0, random_state: int = 0) -> None:  # fmt: skip

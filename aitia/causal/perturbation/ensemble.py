@@ -45,7 +45,7 @@ class EnsemblePredictor(BasePredictor):
         return out
 
     def _fit(self, effects: EffectTable, adata: Any) -> None:
-        from sklearn.linear_model import LogisticRegression, Ridge
+        from sklearn.linear_model import Ridge
 
         prior = self.prior_
         c_idx, p_idx = np.nonzero(effects.observed)
@@ -76,14 +76,12 @@ class EnsemblePredictor(BasePredictor):
         y_l = effects.label[c_idx, p_idx]
         ok_e = ~np.isnan(y_e)
         ok_l = ~np.isnan(y_l)
-        self.effect_model_ = Ridge(alpha=1.0, fit_intercept=False).fit(oof_e[ok_e], y_e[ok_e])
+        # non-negative stacking: a member can only add evidence, never flip another member's ranking
+        self.effect_model_ = Ridge(alpha=1.0, fit_intercept=False, positive=True).fit(oof_e[ok_e], y_e[ok_e])
         X_l, yl = oof_l[ok_l], y_l[ok_l]
+        self.label_model_: Any = None
         if len(np.unique(yl)) == 2:
-            self.label_model_: Any = LogisticRegression(C=1.0, class_weight="balanced").fit(
-                np.log(np.clip(X_l, 1e-4, 1 - 1e-4) / (1 - np.clip(X_l, 1e-4, 1 - 1e-4))), yl
-            )
-        else:
-            self.label_model_ = None
+            self.label_model_ = Ridge(alpha=1.0, positive=True).fit(_logit(X_l), yl)
         self.fitted_members_ = []
         for name, est in self._make():
             est.fit(effects, adata=adata, prior=prior)
@@ -98,6 +96,10 @@ class EnsemblePredictor(BasePredictor):
         if self.label_model_ is None:
             lab = L.mean(-1)
         else:
-            Lc = np.clip(L.reshape(-1, L.shape[-1]), 1e-4, 1 - 1e-4)
-            lab = self.label_model_.predict_proba(np.log(Lc / (1 - Lc)))[:, 1].reshape(L.shape[:2])
+            lab = np.clip(self.label_model_.predict(_logit(L.reshape(-1, L.shape[-1]))), 0, 1).reshape(L.shape[:2])
         return eff, lab.astype(np.float32)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))

@@ -138,7 +138,14 @@ def evaluate_predictions(pred: EffectTable, truth: EffectTable, top_k: int = 20)
 
 def evaluate_predictor(predictor, effects: EffectTable, kind: Split, adata=None, prior=None, seed: int = 0,
                        **split_kw) -> PerturbationMetrics:  # fmt: skip
-    """Split, fit on the training part, predict the held-out queries and score them."""
+    """Split, fit on the training part, predict the held-out queries and score them.
+
+    Rows of ``adata`` perturbing any held-out perturbation are dropped before fitting, so a predictor that learns
+    from the raw data (e.g. ``graph`` with a learner) cannot see the held-out experiments.
+    """
     train, queries = split(effects, kind, seed=seed, **split_kw)
+    if adata is not None:
+        held = set(queries["perturbation"])
+        adata = adata[~adata.obs["perturbation"].astype(str).isin(held).to_numpy()].copy()
     predictor.fit(train, adata=adata, prior=prior)
     return evaluate_predictions(predictor.predict(queries), effects)

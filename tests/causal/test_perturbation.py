@@ -1,0 +1,101 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from aitia.causal import perturbation as P
+from aitia.causal.effects import EffectTable, effects_for_dataset, effects_from_adata
+from aitia.causal.simulate import simulate_nb
+from aitia.errors import AitiaError, DataValidationError, NotFittedError
+
+
+@pytest.fixture(scope="module")
+def multi_context():
+    adata, graph = simulate_nb(n_genes=40, n_cells=12_000, n_perturbations=24, n_contexts=3, knockdown_factor=0.1, seed=5)
+    return adata, graph, effects_from_adata(adata)
+
+
+def test_effects_from_adata(multi_context):
+    adata, _, eff = multi_context
+    assert eff.contexts == ["ctx0", "ctx1", "ctx2"] and len(eff.perturbations) == 24 and len(eff.genes) == 40
+    frame = eff.to_frame()
+    assert list(frame.columns) == ["context", "perturbation", "gene", "effect", "label"]
+    # a knockdown lowers its own target (log fold change < 0, DE)
+    own = frame[frame.perturbation == frame.gene]
+    assert (own.effect < 0).mean() > 0.9 and own.label.mean() > 0.8
+
+
+def test_builtin_effect_tables():
+    d = effects_for_dataset("dream4-10-1")
+    assert d.contexts == ["knockout", "knockdown"] and d.shape == (2, 10, 10)
+    k = effects_for_dataset("kemmeren-mrcl")
+    assert k.shape == (1, 50, 50) and 0 < np.nanmean(k.label) < 0.2
+
+
+def test_frame_roundtrip_and_errors(tmp_path):
+    df = pd.DataFrame({"pert": ["A", "A", "B"], "gene": ["X", "Y", "X"], "label": [1, 0, 1]})
+    t = EffectTable.from_frame(df)
+    assert t.shape == (1, 2, 2) and t.label[0, 0, 0] == 1
+    path = t.write(tmp_path / "e.csv")
+    assert EffectTable.read(path).shape == (1, 2, 2)
+    with pytest.raises(DataValidationError, match="lacks columns"):
+        EffectTable.from_frame(pd.DataFrame({"gene": ["X"], "label": [1]}))
+    with pytest.raises(DataValidationError, match="duplicated"):
+        EffectTable.from_frame(pd.DataFrame({"pert": ["A", "A"], "gene": ["X", "X"], "label": [1, 0]}))
+    with pytest.raises(DataValidationError, match="non-numeric"):
+        EffectTable.from_frame(pd.DataFrame({"pert": ["A"], "gene": ["X"], "effect": ["big"]}))
+    with pytest.raises(DataValidationError, match="0 or 1"):
+        EffectTable.from_frame(pd.DataFrame({"pert": ["A"], "gene": ["X"], "label": [3]}))
+    with pytest.raises(FileNotFoundError):
+        EffectTable.read(tmp_path / "missing.csv")
+
+
+def test_metrics_hand_computed():
+    s = np.array([[0.9, 0.1], [0.2, 0.8], [0.1, 0.3]])
+    y = np.array([[1, 0], [0, 1], [0, 0]])
+    assert P.per_gene_auroc(s, y) == (1.0, 2)
+    assert P.per_gene_auroc(1 - s, y)[0] == 0.0
+    truth = EffectTable(["c"], ["A", "B"], ["X", "Y", "Z"], np.array([[[2.0, -1.0, 0.1], [-2.0, 1.0, 0.0]]]),
+                        np.array([[[1, 1, 0], [1, 0, 0]]]))  # fmt: skip
+    pred = EffectTable(["c"], ["A", "B"], ["X", "Y", "Z"], np.array([[[1.0, 1.0, 0.0], [-1.0, 0.5, 0.2]]]),
+                       np.array([[[0.9, 0.2, 0.1], [0.8, 0.1, 0.3]]]))  # fmt: skip
+    m = P.evaluate_predictions(pred, truth, top_k=3)
+    assert m.direction_accuracy == pytest.approx(2 / 3)  # X(+,+) ok, Y(-,+) wrong, B:X(-,-) ok
+    r_a = np.corrcoef([1.0, 1.0, 0.0], [2.0, -1.0, 0.1])[0, 1]
+    r_b = np.corrcoef([-1.0, 0.5, 0.2], [-2.0, 1.0, 0.0])[0, 1]
+    assert m.top_de_pearson == pytest.approx((r_a + r_b) / 2)
+
+
+@pytest.mark.parametrize("name", ["linear", "graph", "context_transfer", "ensemble"])
+def test_predictors_beat_mean(name, multi_context):
+    adata, graph, eff = multi_context
+    prior = graph.to_scores(list(adata.var_names))
+    kind = "unseen_pair" if name in ("linear", "context_transfer", "ensemble") else "unseen_perturbation"
+    kw = {"members": ("mean", "linear")} if name == "ensemble" else {}
+    mean = P.evaluate_predictor(P.get("mean"), eff, kind, prior=prior, seed=1)
+    m = P.evaluate_predictor(P.get(name, **kw), eff, kind, adata=adata, prior=prior, seed=1)
+    assert m.per_gene_auroc > mean.per_gene_auroc + 0.1
+    assert m.top_de_pearson > mean.top_de_pearson
+
+
+def test_context_transfer_leave_one_context_out(multi_context):
+    _, _, eff = multi_context
+    m = P.evaluate_predictor(P.get("context_transfer", epochs=200), eff, "leave_one_context_out", context="ctx2")
+    assert m.per_gene_auroc > 0.8
+
+
+def test_predictor_errors(multi_context):
+    _, _, eff = multi_context
+    with pytest.raises(NotFittedError):
+        P.get("mean").predict([("ctx0", "G1")])
+    with pytest.raises(DataValidationError, match="EffectTable"):
+        P.get("mean").fit(pd.DataFrame())
+    with pytest.raises(DataValidationError, match="needs a graph"):
+        P.get("graph").fit(eff)
+    with pytest.raises(AitiaError, match="not recognised"):
+        P.get("gears")
+    with pytest.raises(DataValidationError, match="Split"):
+        P.split(eff, "random")
+    one = eff.subset(np.eye(3, 24, dtype=bool))
+    with pytest.raises(DataValidationError, match="at least two contexts"):
+        P.split(EffectTable(["c"], eff.perturbations, eff.genes, eff.effect[:1], eff.label[:1]), "leave_one_context_out")
+    assert one.observed.sum() == 3
