@@ -63,16 +63,28 @@ class PartialCorrelationLearner(BaseLearner):
     def fit(
         self, adata: AnnData, prior: EdgeScores | None = None, labels: EdgeLabels | None = None
     ) -> PartialCorrelationLearner:
-        from sklearn.covariance import LedoitWolf
-
         self._prepare(adata, prior, labels)
         x = self._standardize(self._matrix(adata, max_samples=50_000))
-        prec = LedoitWolf().fit(x).precision_
+        prec = shrunk_precision(x)
         d = np.sqrt(np.clip(np.diag(prec), 1e-12, None))
         pc = np.abs(-prec / np.outer(d, d))
         self.partial_corr_ = pc
         self.scores_ = _blend(pc, self.prior_, self.prior_weight)
         return self
+
+
+def shrunk_precision(z: np.ndarray, fallback_shrinkage: float = 0.2) -> np.ndarray:
+    """Precision matrix of standardised data with Ledoit-Wolf shrinkage.
+
+    Ledoit-Wolf's estimate can reach 1 (all partial correlations zero) on heavy-tailed data such as a mixture of
+    wild-type and deletion profiles; above 0.9 a fixed shrinkage of ``fallback_shrinkage`` is used instead.
+    """
+    from sklearn.covariance import LedoitWolf, ShrunkCovariance
+
+    lw = LedoitWolf(assume_centered=True).fit(z)
+    if lw.shrinkage_ > 0.9:
+        return ShrunkCovariance(shrinkage=fallback_shrinkage, assume_centered=True).fit(z).precision_  # type: ignore[no-any-return]
+    return lw.precision_  # type: ignore[no-any-return]
 
 
 def rank01(v: np.ndarray) -> np.ndarray:

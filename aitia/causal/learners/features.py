@@ -63,9 +63,9 @@ class PairStatistics:
         asym = np.abs(m21 - corr * m3[:, None]).astype(np.float32)
         partial = np.zeros((p, p), np.float32)
         if p <= partial_max_genes and n > 2:
-            from sklearn.covariance import LedoitWolf
+            from .correlation import shrunk_precision
 
-            prec = LedoitWolf(assume_centered=True).fit(z).precision_
+            prec = shrunk_precision(z.astype(np.float64))
             d = np.sqrt(np.clip(np.diag(prec), 1e-12, None))
             partial = (-prec / np.outer(d, d)).astype(np.float32)
             np.fill_diagonal(partial, 0.0)
