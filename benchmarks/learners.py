@@ -37,7 +37,9 @@ def _learner(method: str, device: str, small: bool = False):
     if name in ("deep", "notears"):
         kw["device"] = device
     if name == "ensemble":
-        kw["learners"] = ("correlation", "mrcl", "supervised", "deep") if small else ("correlation", "supervised", "deep")
+        kw["learners"] = (
+            ("correlation", "mrcl", "supervised", "deep") if small else ("correlation", "supervised", "deep")
+        )
     return learners.get(name, **kw)
 
 

@@ -34,7 +34,9 @@ def _data(name: str):
                                    seed=11)  # fmt: skip
         genes = list(adata.var_names)
         rng = np.random.default_rng(0)
-        edges = [e if rng.random() >= 0.3 else tuple(rng.choice(genes, 2, replace=False)) for e in graph.edges]
+        edges = [
+            e if rng.random() >= 0.3 else tuple(rng.choice(genes, 2, replace=False)) for e in graph.edges
+        ]
         prior = CausalGraph.from_edges(edges, nodes=genes).to_scores(genes)
         return effects_from_adata(adata), adata, prior
     if name == "dream4-100-1":

@@ -210,7 +210,9 @@ class EvidenceSummary(BaseModel):
     @property
     def citations(self) -> list[str]:
         cites = [c.doc_id for c in self.claims if c.doc_id]
-        cites += [f"PMID:{p}" for h in self.prior_hits for p in h.pmids[:3]]
+        cites += [
+            f"PMID:{p}" for h in self.prior_hits if h.source in self.source_symbols for p in h.pmids[:3]
+        ]
         return list(dict.fromkeys(cites))
 
 

@@ -51,7 +51,9 @@ class TokenLogprob(BaseModel):
 
     token: str
     logprob: float
-    top: dict[str, float] = Field(default_factory=dict, description="Alternative tokens and their log-probabilities.")
+    top: dict[str, float] = Field(
+        default_factory=dict, description="Alternative tokens and their log-probabilities."
+    )
 
 
 class LLMReply(BaseModel):
@@ -136,10 +138,16 @@ class LLMBackend(ABC):
     def _complete(self, messages: Sequence[Message], logprobs: bool, max_tokens: int) -> LLMReply: ...
 
     def chat(
-        self, messages: Sequence[Message], prompt_id: str = "adhoc", logprobs: bool = False, max_tokens: int = 512
+        self,
+        messages: Sequence[Message],
+        prompt_id: str = "adhoc",
+        logprobs: bool = False,
+        max_tokens: int = 512,
     ) -> LLMReply:
         """One completion (temperature 0), from the cache when the same prompt was sent before."""
-        key = ReplyCache.key(self.name, self.model, prompt_id, messages, logprobs=logprobs, max_tokens=max_tokens)
+        key = ReplyCache.key(
+            self.name, self.model, prompt_id, messages, logprobs=logprobs, max_tokens=max_tokens
+        )
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             with self._lock:
                 self.usage.cache_hits += 1
@@ -152,7 +160,11 @@ class LLMBackend(ABC):
                 self.usage.failures += 1
             raise
         reply = reply.model_copy(
-            update={"prompt_id": prompt_id, "prompt_hash": messages_hash(messages), "latency_s": time.perf_counter() - t0}
+            update={
+                "prompt_id": prompt_id,
+                "prompt_hash": messages_hash(messages),
+                "latency_s": time.perf_counter() - t0,
+            }
         )
         with self._lock:
             self.usage.calls += 1
@@ -191,7 +203,9 @@ class NoLLM(LLMBackend):
         return False
 
     def _complete(self, messages: Sequence[Message], logprobs: bool, max_tokens: int) -> LLMReply:
-        raise LLMError("The LLM backend is 'none': set AITIA_LLM_BACKEND=openai (with AITIA_LLM_BASE_URL) or local.")
+        raise LLMError(
+            "The LLM backend is 'none': set AITIA_LLM_BACKEND=openai (with AITIA_LLM_BASE_URL) or local."
+        )
 
 
 class OpenAIBackend(LLMBackend):
@@ -244,8 +258,11 @@ class OpenAIBackend(LLMBackend):
         content_lp = (msg.response_metadata or {}).get("logprobs") or {}
         if content_lp.get("content"):
             lp = [
-                TokenLogprob(token=t["token"], logprob=float(t["logprob"]),
-                             top={a["token"]: float(a["logprob"]) for a in t.get("top_logprobs") or []})  # fmt: skip
+                TokenLogprob(
+                    token=t["token"],
+                    logprob=float(t["logprob"]),
+                    top={a["token"]: float(a["logprob"]) for a in t.get("top_logprobs") or []},
+                )  # fmt: skip
                 for t in content_lp["content"]
             ]
         text = msg.content if isinstance(msg.content, str) else json.dumps(msg.content)
@@ -276,7 +293,9 @@ class LocalBackend(LLMBackend):
     name = "local"
     _models: dict[str, Any] = {}
 
-    def __init__(self, model: str | None = None, device: str = "cpu", cache: ReplyCache | None = None) -> None:
+    def __init__(
+        self, model: str | None = None, device: str = "cpu", cache: ReplyCache | None = None
+    ) -> None:
         path = Path(model) if model else smollm2_path()
         super().__init__(str(path), cache, concurrency=1)
         self.path = path
@@ -349,5 +368,7 @@ def get_backend(name: str | None = None, settings: Settings | None = None, **kwa
             concurrency=kwargs.get("concurrency", s.llm_concurrency),
         )
     if name == "local":
-        return LocalBackend(kwargs.get("model") or s.llm_model, cache=cache if kwargs.get("cache", True) else None)
+        return LocalBackend(
+            kwargs.get("model") or s.llm_model, cache=cache if kwargs.get("cache", True) else None
+        )
     raise AitiaError(f"LLM backend {name!r} not recognised. Options: openai, local, none.")

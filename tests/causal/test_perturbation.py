@@ -10,7 +10,9 @@ from aitia.errors import AitiaError, DataValidationError, NotFittedError
 
 @pytest.fixture(scope="module")
 def multi_context():
-    adata, graph = simulate_nb(n_genes=40, n_cells=12_000, n_perturbations=24, n_contexts=3, knockdown_factor=0.1, seed=5)
+    adata, graph = simulate_nb(
+        n_genes=40, n_cells=12_000, n_perturbations=24, n_contexts=3, knockdown_factor=0.1, seed=5
+    )
     return adata, graph, effects_from_adata(adata)
 
 
@@ -79,7 +81,9 @@ def test_predictors_beat_mean(name, multi_context):
 
 def test_context_transfer_leave_one_context_out(multi_context):
     _, _, eff = multi_context
-    m = P.evaluate_predictor(P.get("context_transfer", epochs=200), eff, "leave_one_context_out", context="ctx2")
+    m = P.evaluate_predictor(
+        P.get("context_transfer", epochs=200), eff, "leave_one_context_out", context="ctx2"
+    )
     assert m.per_gene_auroc > 0.8
 
 
@@ -97,5 +101,8 @@ def test_predictor_errors(multi_context):
         P.split(eff, "random")
     one = eff.subset(np.eye(3, 24, dtype=bool))
     with pytest.raises(DataValidationError, match="at least two contexts"):
-        P.split(EffectTable(["c"], eff.perturbations, eff.genes, eff.effect[:1], eff.label[:1]), "leave_one_context_out")
+        P.split(
+            EffectTable(["c"], eff.perturbations, eff.genes, eff.effect[:1], eff.label[:1]),
+            "leave_one_context_out",
+        )
     assert one.observed.sum() == 3

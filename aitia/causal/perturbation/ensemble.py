@@ -96,7 +96,9 @@ class EnsemblePredictor(BasePredictor):
         if self.label_model_ is None:
             lab = L.mean(-1)
         else:
-            lab = np.clip(self.label_model_.predict(_logit(L.reshape(-1, L.shape[-1]))), 0, 1).reshape(L.shape[:2])
+            lab = np.clip(self.label_model_.predict(_logit(L.reshape(-1, L.shape[-1]))), 0, 1).reshape(
+                L.shape[:2]
+            )
         return eff, lab.astype(np.float32)
 
 
