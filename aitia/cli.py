@@ -641,9 +641,16 @@ def hypothesize(
         store_dir = store or get_settings().store_dir
         if rag and (store_dir / "chroma.sqlite3").exists():
             st = _open_store(store_dir)
+        if mode not in ("one_to_many", "pairwise"):
+            raise AitiaError(f"mode {mode!r} not recognised. Options: one_to_many, pairwise.")
         gen = HypothesisGenerator(
-            backend=llm, store=st, mode=mode, context=context, rag=rag, year_max=year_max
-        )  # type: ignore[arg-type]
+            backend=llm,
+            store=st,
+            mode=mode,  # type: ignore[arg-type]
+            context=context,
+            rag=rag,
+            year_max=year_max,
+        )
         hs = gen.generate(gene_list, progress=not as_json)
         report: dict[str, Any] = {}
         if evaluate:

@@ -316,7 +316,7 @@ class LocalBackend(LLMBackend):
                 folder = self.path.parent
             try:
                 tok = AutoTokenizer.from_pretrained(str(folder), **kw)
-                mdl = AutoModelForCausalLM.from_pretrained(str(folder), **kw).to(self.device).eval()
+                mdl = AutoModelForCausalLM.from_pretrained(str(folder), **kw).to(self.device).eval()  # type: ignore[arg-type]
             except (OSError, ValueError, ImportError) as exc:
                 raise LLMError(f"Could not load the local model {self.path}: {exc}") from exc
             self._models[self.model] = (tok, mdl)
