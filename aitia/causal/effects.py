@@ -248,12 +248,21 @@ def effects_from_adata(
     genes = [str(g) for g in adata.var_names]
     per_ctx = []
     for ctx in contexts:
-        sub = adata[(adata.obs[CONTEXT_KEY].astype(str) == ctx).to_numpy()].copy()
-        if reference == "control" and not (sub.obs[PERTURBATION_KEY] == CONTROL).any():
-            logger.warning("context %r has no controls; skipped", ctx)
+        in_ctx = (adata.obs[CONTEXT_KEY].astype(str) == ctx).to_numpy()
+        if reference == "control" and not (adata.obs.loc[in_ctx, PERTURBATION_KEY] == CONTROL).any():
+            # no controls of its own (e.g. sachs' unstimulated PMA/b2cAMP cells): compare with every control
+            logger.info("context %r has no controls; using the controls of all contexts", ctx)
+            in_ctx = in_ctx | (adata.obs[PERTURBATION_KEY] == CONTROL).to_numpy()
+        sub = adata[in_ctx].copy()
+        sub.obs[CONTEXT_KEY] = ctx
+        if not (sub.obs[PERTURBATION_KEY] != CONTROL).any():
+            continue  # a context of controls only
+        try:
+            t = interventional_truth(sub, method=method, alpha=alpha, min_cells=min_cells, reference=reference,  # type: ignore[arg-type]
+                                     z_threshold=z_threshold, progress=False)  # fmt: skip
+        except DataValidationError as exc:
+            logger.info("context %r skipped: %s", ctx, exc)
             continue
-        t = interventional_truth(sub, method=method, alpha=alpha, min_cells=min_cells, reference=reference,  # type: ignore[arg-type]
-                                 z_threshold=z_threshold, progress=False)  # fmt: skip
         per_ctx.append((ctx, t))
     if not per_ctx:
         raise DataValidationError("No context had testable perturbations and controls.")

@@ -1,0 +1,8 @@
+"""Agent tools: plain typed functions over a run (see :class:`ToolBox`); LangChain wrappers built on demand."""
+
+from __future__ import annotations
+
+from .registry import TOOL_NAMES, call_tool, langchain_tools
+from .toolbox import ToolBox, suggest_from_scores
+
+__all__ = ["TOOL_NAMES", "ToolBox", "call_tool", "langchain_tools", "suggest_from_scores"]

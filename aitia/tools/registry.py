@@ -1,0 +1,60 @@
+"""The explicit tool list, turned into LangChain tools when an agent is built (not at import)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import AitiaError
+from .toolbox import ToolBox
+
+logger = logging.getLogger(__name__)
+
+TOOL_NAMES = [
+    "resolve_genes", "search_literature", "evidence_for", "lookup_prior", "list_datasets", "describe_dataset",
+    "propose_hypotheses", "learn_graph", "predict_perturbation", "validate_edges", "suggest_experiments",
+    "get_run_summary",
+]  # fmt: skip
+
+
+def call_tool(toolbox: ToolBox, name: str, arguments: dict[str, Any]) -> str:
+    """Call one tool by name; record it in the run's trace; errors come back as text the model can act on."""
+    if name not in TOOL_NAMES:
+        return f"ERROR: unknown tool {name!r}. Tools: {', '.join(TOOL_NAMES)}."
+    t0 = time.perf_counter()
+    try:
+        result = getattr(toolbox, name)(**arguments)
+        text = result.model_dump_json()
+        ok = True
+    except (AitiaError, ValidationError, TypeError, ValueError, KeyError, FileNotFoundError) as exc:
+        text = f"ERROR: {type(exc).__name__}: {exc}"
+        ok = False
+    toolbox.run.log("tool_call", tool=name, arguments=arguments, ok=ok, duration_s=round(time.perf_counter() - t0, 3),
+                    result=text[:500])  # fmt: skip
+    return text
+
+
+def langchain_tools(toolbox: ToolBox) -> list[Any]:
+    """StructuredTools over the toolbox: schema from type hints, description from the docstring."""
+    from langchain_core.tools import StructuredTool
+
+    tools = []
+    for name in TOOL_NAMES:
+        fn = getattr(toolbox, name)
+
+        def run(_name: str = name, **kwargs: Any) -> str:
+            return call_tool(toolbox, _name, kwargs)
+
+        base = StructuredTool.from_function(func=fn, name=name, parse_docstring=True)
+        tools.append(StructuredTool(name=name, description=base.description, args_schema=base.args_schema,
+                                    func=lambda _n=name, **kw: call_tool(toolbox, _n, kw),
+                                    handle_validation_error=lambda e: f"ERROR: invalid arguments: {e}"))  # fmt: skip
+    return tools
+
+
+def describe_tools() -> str:
+    return json.dumps(TOOL_NAMES)
