@@ -158,16 +158,25 @@ def _weight(n_pmids: int) -> float:
 
 def _collapse(df: pd.DataFrame) -> pd.DataFrame:
     """One row per ordered pair; the sign is the PMID-weighted majority of the rows' signs (ties: 0)."""
-    df = df.copy()
-    df["_vote"] = df["sign"].astype(int) * df["pmids"].map(lambda p: max(1, len(p or [])))
-    rows = []
-    for (s, t), g in df.groupby(["source", "target"], sort=True, observed=True):
-        vote = int(g["_vote"].sum())
-        rows.append(
-            (s, t, int(np.sign(vote)), sorted({str(x) for lst in g["pmids"] for x in (lst or [])}),
-             sorted({str(x) for lst in g["databases"] for x in (lst or [])}))
-        )  # fmt: skip
-    return pd.DataFrame(rows, columns=["source", "target", "sign", "pmids", "databases"])
+    df = df.reset_index(drop=True)
+    df["sign"] = df["sign"].astype(int)
+    dup = df.duplicated(["source", "target"], keep=False).to_numpy()
+    single = df.loc[~dup, ["source", "target", "sign", "pmids", "databases"]].copy()
+    single["pmids"] = single["pmids"].map(lambda p: sorted({str(x) for x in (p or [])}))
+    single["databases"] = single["databases"].map(lambda d: sorted({str(x) for x in (d or [])}))
+    multi = df.loc[dup].copy()
+    if len(multi):
+        multi["_vote"] = multi["sign"] * multi["pmids"].map(lambda p: max(1, len(p or [])))
+        g = multi.groupby(["source", "target"], sort=False)
+        merged = pd.DataFrame(
+            {
+                "sign": np.sign(g["_vote"].sum()).astype(int),
+                "pmids": g["pmids"].agg(lambda s: sorted({str(x) for lst in s for x in (lst or [])})),
+                "databases": g["databases"].agg(lambda s: sorted({str(x) for lst in s for x in (lst or [])})),
+            }
+        ).reset_index()
+        single = pd.concat([single, merged], ignore_index=True)
+    return single.sort_values(["source", "target"], kind="stable").reset_index(drop=True)
 
 
 def _split_pmids(cell: object) -> list[str]:
