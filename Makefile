@@ -26,6 +26,7 @@ install-local: install
 
 demo: install
 	$(BIN)/aitia bench baselines --dataset sachs
+	$(BIN)/aitia loop --dataset sachs --out runs/demo-sachs
 
 test: install
 	$(BIN)/python -m pytest -q

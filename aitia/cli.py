@@ -684,5 +684,118 @@ def hypothesize(
                 for k, v in report["prior_gain"].items() if isinstance(v, dict)))  # fmt: skip
 
 
+@app.command()
+def loop(
+    dataset: str = typer.Option("sachs", "--dataset", help="Built-in dataset with interventions."),
+    learners: str = typer.Option(
+        "correlation,supervised,deep", "--learners", help="Comma-separated learners."
+    ),
+    rounds: int = typer.Option(3, "--rounds", help="Experiment rounds after round 0."),
+    out: Path = typer.Option(
+        None, "--out", help="Run directory (default $AITIA_HOME/runs/loop-<dataset>-<time>)."
+    ),
+    llm: str = typer.Option("none", "--llm", help="openai | local | none."),
+    rag: bool = typer.Option(True, "--rag/--no-rag", help="Use the literature store if one is built."),
+    context: str = typer.Option(None, "--context", help="Experimental context for hypotheses."),
+    seed: int = typer.Option(0, "--seed"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Hypothesis-to-validation loop: hypothesise, learn with priors, validate on held-out interventions, pick the
+    next experiments, repeat; writes a run directory with trace and report (a killed run resumes)."""
+    import time as _time
+
+    from .config import get_settings
+    from .orchestrator.loop import LoopConfig, run_loop
+
+    try:
+        cfg = LoopConfig(dataset=dataset, learners=_split_csv(learners) or ["correlation"], rounds=rounds, llm=llm,
+                         rag=rag, context=context, seed=seed)  # fmt: skip
+        run_dir = out or get_settings().runs_dir / f"loop-{dataset}-{_time.strftime('%Y%m%d-%H%M%S')}"
+        st = None
+        store_dir = get_settings().store_dir
+        if rag and (store_dir / "chroma.sqlite3").exists():
+            st = _open_store(store_dir)
+        result = run_loop(
+            cfg, run_dir, store=st, on_progress=(lambda m: None) if as_json else (lambda m: console.print(m))
+        )
+    except (AitiaError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    if as_json:
+        sys.stdout.write(result.model_dump_json(indent=1) + "\n")
+        return
+    console.print(f"[bold]report:[/] {result.report_html}\n        {result.report_md}")
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(
+        ..., help="A question about genes, e.g. 'Does inhibiting Mek change Erk in sachs?'"
+    ),
+    llm: str = typer.Option(None, "--llm", help="openai | local | none (default: from settings)."),
+    max_steps: int = typer.Option(12, "--max-steps", help="Agent step limit."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Ask a natural-language question; the agent (or the offline planner) answers with citations."""
+    from .config import get_settings
+    from .orchestrator.agent import ask as ask_fn
+
+    try:
+        st = None
+        store_dir = get_settings().store_dir
+        if (store_dir / "chroma.sqlite3").exists():
+            st = _open_store(store_dir)
+        answer = ask_fn(question, backend=llm, store=st, max_steps=max_steps,
+                        on_step=None if as_json else (lambda s: console.print(f"[dim]{s}[/]")))  # fmt: skip
+    except AitiaError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        sys.stdout.write(answer.model_dump_json(indent=1) + "\n")
+        return
+    console.print(answer.text)
+    console.print(f"[dim]({answer.mode}, {answer.steps} steps; trace: {answer.run_dir}/trace.jsonl)[/]")
+
+
+@app.command()
+def report(run_dir: Path = typer.Argument(..., help="A loop run directory.")) -> None:
+    """Re-render a loop run's report from its directory (state, hypotheses and saved scores)."""
+    from . import datasets
+    from .causal.evaluate import interventional_truth
+    from .causal.graph import EdgeScores
+    from .orchestrator.hypotheses import HypothesisSet
+    from .orchestrator.loop import LoopConfig
+    from .orchestrator.report import write_report
+    from .orchestrator.run import Run
+
+    try:
+        run = Run.open(run_dir)
+        cfg = LoopConfig.model_validate(run.config)
+        state = run.load_state()
+        if not state.get("rounds"):
+            raise AitiaError(f"{run_dir} has no completed rounds to report.")
+        hs = HypothesisSet.model_validate_json((run.path / "hypotheses.json").read_text())
+        scores = {
+            p.stem: EdgeScores.load(p, name=p.stem) for p in sorted((run.path / "scores").glob("*.csv"))
+        }
+        if not scores:
+            raise AitiaError(
+                f"{run_dir} has no saved scores; rerun `aitia loop` with --out {run_dir} to finish it."
+            )
+        adata = datasets.load(cfg.dataset)
+        gold = {
+            w: g
+            for w in datasets.info(cfg.dataset).truths
+            if hasattr(g := datasets.ground_truth(cfg.dataset, w), "edges")
+        }
+        md, html_path = write_report(
+            run, cfg, state["rounds"], scores, gold, interventional_truth(adata, progress=False), hs
+        )
+    except (AitiaError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    console.print(f"[bold]report:[/] {html_path}\n        {md}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

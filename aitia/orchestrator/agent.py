@@ -36,7 +36,9 @@ class Answer(BaseModel):
     citations: list[str] = Field(default_factory=list)
     steps: int = 0
     mode: str = Field(description="agent (LLM) or planner (no LLM).")
-    stopped: str = Field(default="", description="Why the agent stopped early (step or time limit), if it did.")
+    stopped: str = Field(
+        default="", description="Why the agent stopped early (step or time limit), if it did."
+    )
     run_dir: str = ""
 
 
@@ -91,8 +93,12 @@ def run_agent(question: str, model: Any, toolbox: ToolBox, max_steps: int = 12, 
 
 
 # ============================================================================ offline planner
-_EXPERIMENT = re.compile(r"\b(?:which|what)\b.*\b(?:experiment|perturbation)s?\b.*\b(?:next|run|do|should)", re.IGNORECASE)
-_REGULATES = re.compile(r"\bwhat\b.*\b(?:regulates?|controls?|drives?|activates?|represses?|upstream)\b", re.IGNORECASE)
+_EXPERIMENT = re.compile(
+    r"\b(?:which|what)\b.*\b(?:experiment|perturbation)s?\b.*\b(?:next|run|do|should)", re.IGNORECASE
+)
+_REGULATES = re.compile(
+    r"\bwhat\b.*\b(?:regulates?|controls?|drives?|activates?|represses?|upstream)\b", re.IGNORECASE
+)
 _PREDICT = re.compile(r"\bwhat\b.*\b(?:would|will|does|happens)\b.*\b(?:perturb\w*|knock\w*|inhibit\w*|delet\w*|silenc\w*|do)\b",
                       re.IGNORECASE)  # fmt: skip
 _AFFECT = re.compile(r"\b(?:affect|change|regulate|shift|alter|influence|control|cause|activate|repress|inhibit)\w*\b",
@@ -164,7 +170,11 @@ class Planner:
         ctx_m = _CONTEXT.search(q)
         from .. import datasets
 
-        ctx = ctx_m.group("ctx") if ctx_m and ctx_m.group("ctx").lower() not in datasets.list_datasets() else None
+        ctx = (
+            ctx_m.group("ctx")
+            if ctx_m and ctx_m.group("ctx").lower() not in datasets.list_datasets()
+            else None
+        )
         if _EXPERIMENT.search(q):
             text = self._experiment(q)
         elif _REGULATES.search(q) and len(genes) == 1:
@@ -227,7 +237,11 @@ class Planner:
             truth = self.tb.interventional_truth(ds)
             target = self.tb._match_genes(ds, [a])[0]
             j = truth.labels.targets.index(target)
-            hits = [s for i, s in enumerate(truth.labels.sources) if truth.labels.values[i, j] == 1 and s != target]
+            hits = [
+                s
+                for i, s in enumerate(truth.labels.sources)
+                if truth.labels.values[i, j] == 1 and s != target
+            ]
             if hits:
                 parts.append(f"In {ds}, interventions on {', '.join(hits)} significantly shift {target} "
                              f"({truth.params['method']}, q <= {truth.params['alpha']}).")  # fmt: skip
@@ -242,11 +256,15 @@ class Planner:
         if ds:
             p = self._call("predict_perturbation", dataset=ds, perturbation=a, context=ctx)
             if not isinstance(p, str):
-                top = ", ".join(f"{e.gene} ({e.effect:+.2f}, P(DE) {e.de_probability:.2f})" for e in p.top[:6])
+                top = ", ".join(
+                    f"{e.gene} ({e.effect:+.2f}, P(DE) {e.de_probability:.2f})" for e in p.top[:6]
+                )
                 parts.append(f"Predicted effects of perturbing {p.perturbation} in {ds}/{p.context} ({p.method}, the "
                              f"measured experiment held out): {top}.")  # fmt: skip
                 if p.observed:
-                    v = self._call("validate_edges", dataset=ds, edges=[[p.perturbation, e.gene] for e in p.top[:6]])
+                    v = self._call(
+                        "validate_edges", dataset=ds, edges=[[p.perturbation, e.gene] for e in p.top[:6]]
+                    )
                     if not isinstance(v, str):
                         ok = sum(1 for e in v.edges if e.significant)
                         parts.append(f"Checked against the held-out measurement: {ok} of {len(v.edges)} predicted "
@@ -268,7 +286,11 @@ class Planner:
         s = self._call("suggest_experiments", dataset=ds, k=3)
         if isinstance(s, str):
             return s
-        return f"Suggested next perturbations in {ds}: " + "; ".join(f"{x.perturbation} ({x.reason})" for x in s.suggestions) + "."
+        return (
+            f"Suggested next perturbations in {ds}: "
+            + "; ".join(f"{x.perturbation} ({x.reason})" for x in s.suggestions)
+            + "."
+        )
 
 
 def _parse(tb: ToolBox, name: str, text: str) -> Any:
@@ -295,11 +317,16 @@ def ask(question: str, backend: Any = None, store: Any = None, run: Any = None, 
     from .run import Run
 
     if run is None:
-        run = Run.create(get_settings().runs_dir / time.strftime("ask-%Y%m%d-%H%M%S"), {"kind": "ask", "question": question})
+        run = Run.create(
+            get_settings().runs_dir / time.strftime("ask-%Y%m%d-%H%M%S"),
+            {"kind": "ask", "question": question},
+        )
     b = backend if isinstance(backend, LLMBackend) else (get_backend(backend) if model is None else None)
     toolbox = ToolBox(run=run, store=store, backend=b)
     if model is None and b is not None and isinstance(b, OpenAIBackend):
         model = b._client(logprobs=False, max_tokens=1024)
     if model is not None:
-        return run_agent(question, model, toolbox, max_steps=max_steps, time_limit_s=time_limit_s, on_step=on_step)
+        return run_agent(
+            question, model, toolbox, max_steps=max_steps, time_limit_s=time_limit_s, on_step=on_step
+        )
     return Planner(toolbox, on_step=on_step).answer(question)

@@ -193,7 +193,7 @@ class HypothesisGenerator:
     def __init__(self, backend: LLMBackend | str | None = None, store: Any = None, prior: Any = "trrust+collectri",
                  mode: Literal["one_to_many", "pairwise"] = "one_to_many", context: str | None = None, rag: bool = True,
                  k: int = 4, year_max: int | None = None, descriptions: bool = True, chain_of_thought: bool = False,
-                 on_event: Callable[[dict[str, Any]], None] | None = None) -> None:  # fmt: skip
+                 on_event: Callable[[dict[str, Any]], Any] | None = None) -> None:  # fmt: skip
         self.backend = backend if isinstance(backend, LLMBackend) else get_backend(backend)
         self.store = store
         self.prior = prior

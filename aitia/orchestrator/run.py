@@ -104,5 +104,7 @@ class Run:
     def get(self, handle: str, kind: str | None = None) -> Any:
         if handle not in self.objects:
             known = [h for h in self.objects if kind is None or h.startswith(kind)]
-            raise AitiaError(f"Unknown handle {handle!r}. Known{' ' + kind if kind else ''} handles: {known[:10]}.")
+            raise AitiaError(
+                f"Unknown handle {handle!r}. Known{' ' + kind if kind else ''} handles: {known[:10]}."
+            )
         return self.objects[handle]

@@ -126,7 +126,9 @@ class PredictionResult(_Out):
     context: str
     method: str
     top: list[PredictedEffect]
-    observed: bool = Field(description="Whether this perturbation was measured in the dataset (then held out).")
+    observed: bool = Field(
+        description="Whether this perturbation was measured in the dataset (then held out)."
+    )
 
 
 class EdgeValidation(_Out):
@@ -174,7 +176,9 @@ class ToolBox:
         prior: curated prior name.
     """
 
-    def __init__(self, run: Any = None, store: Any = None, backend: Any = None, prior: str = "trrust+collectri") -> None:
+    def __init__(
+        self, run: Any = None, store: Any = None, backend: Any = None, prior: str = "trrust+collectri"
+    ) -> None:
         from ..orchestrator.run import Run
 
         self.run = run or Run.create(tempfile.mkdtemp(prefix="aitia-run-"), {"kind": "toolbox"})
@@ -237,7 +241,10 @@ class ToolBox:
 
     @staticmethod
     def _top(scores: Any, k: int) -> list[EdgeOut]:
-        return [EdgeOut(source=s, target=t, score=round(float(v), 4)) for s, t, v in scores.top_edges(k).itertuples(index=False)]
+        return [
+            EdgeOut(source=s, target=t, score=round(float(v), 4))
+            for s, t, v in scores.top_edges(k).itertuples(index=False)
+        ]
 
     # ------------------------------------------------------------------ tools
     def resolve_genes(self, names: list[str]) -> ResolveGenesResult:
@@ -263,7 +270,9 @@ class ToolBox:
             year_max: only literature published up to this year.
         """
         if self.store is None:
-            return SearchResult(hits=[], note="No literature store is configured (run `aitia ingest --default`).")
+            return SearchResult(
+                hits=[], note="No literature store is configured (run `aitia ingest --default`)."
+            )
         from ..knowledge.genes import get_resolver
 
         syms = [s for g in genes or [] for s in (get_resolver().resolve(g).symbols[:5] or [g])] or None
@@ -283,7 +292,13 @@ class ToolBox:
         from ..knowledge.evidence import evidence_for
 
         ev = evidence_for(source, target, context=context, store=self.store, prior=self._prior_net())
-        self.run.log("evidence", source=source, target=target, support=ev.support, documents=[p.doc_id for p in ev.passages])
+        self.run.log(
+            "evidence",
+            source=source,
+            target=target,
+            support=ev.support,
+            documents=[p.doc_id for p in ev.passages],
+        )
         return EvidenceResult(
             source=source, target=target, support=round(ev.support, 3), sign=ev.sign,
             claims=[f"{c.doc_id}: {c.sentence[:200]}" for c in ev.claims[:5]], reverse_claims=len(ev.reverse_claims),
@@ -291,7 +306,9 @@ class ToolBox:
             citations=ev.citations[:8],
         )  # fmt: skip
 
-    def lookup_prior(self, gene: str, direction: Literal["out", "in", "both"] = "both", limit: int = 20) -> PriorLookupResult:
+    def lookup_prior(
+        self, gene: str, direction: Literal["out", "in", "both"] = "both", limit: int = 20
+    ) -> PriorLookupResult:
         """Curated regulatory edges (TRRUST, CollecTRI) touching a gene: its targets (out) or regulators (in).
 
         Args:
@@ -309,8 +326,16 @@ class ToolBox:
         df = pd.concat(frames) if frames else net.edges.iloc[:0]
         df = df.assign(n=df["pmids"].map(len)).sort_values("n", ascending=False)
         return PriorLookupResult(
-            edges=[PriorEdgeOut(source=r.source, target=r.target, sign=int(r.sign), databases=list(r.databases),
-                                n_pmids=int(r.n)) for r in df.head(limit).itertuples()],  # fmt: skip
+            edges=[
+                PriorEdgeOut(
+                    source=r.source,
+                    target=r.target,
+                    sign=int(r.sign),
+                    databases=list(r.databases),
+                    n_pmids=int(r.n),
+                )
+                for r in df.head(limit).itertuples()
+            ],  # fmt: skip
             total=len(df),
         )
 
@@ -333,14 +358,18 @@ class ToolBox:
 
         adata = self._dataset(name)
         obs = adata.obs
-        perts = obs.loc[obs["perturbation"] != "control", ["perturbation", "intervention_type"]].drop_duplicates()
+        perts = obs.loc[
+            obs["perturbation"] != "control", ["perturbation", "intervention_type"]
+        ].drop_duplicates()
         return DatasetDescription(
             name=name, genes=[str(g) for g in adata.var_names],
             perturbations=[f"{p} ({t})" for p, t in perts.itertuples(index=False)][:200],
             contexts=sorted(set(obs["context"].astype(str))), n_samples=int(adata.n_obs), truths=datasets.info(name).truths,
         )  # fmt: skip
 
-    def propose_hypotheses(self, genes: list[str], context: str | None = None, top: int = 10) -> HypothesesResult:
+    def propose_hypotheses(
+        self, genes: list[str], context: str | None = None, top: int = 10
+    ) -> HypothesesResult:
         """Propose scored causal hypotheses between genes (LLM if configured, else literature evidence and priors).
 
         Args:
@@ -355,7 +384,9 @@ class ToolBox:
         hs = gen.generate(genes)
         scores = hs.to_scores()
         handle = self.run.put(scores, "hypotheses")
-        return HypothesesResult(handle=handle, generator=hs.generator, top=self._top(scores, top), rejected=len(hs.rejected))
+        return HypothesesResult(
+            handle=handle, generator=hs.generator, top=self._top(scores, top), rejected=len(hs.rejected)
+        )
 
     def learn_graph(self, dataset: str, method: str = "supervised", prior_handle: str | None = None,
                     top: int = 10) -> GraphResult:  # fmt: skip
@@ -378,7 +409,9 @@ class ToolBox:
             p = self.run.get(prior_handle)
             prior = p.reindex(genes, 0.0) if set(p.genes) & set(genes) else None
             if prior is None:
-                raise AitiaError(f"Prior {prior_handle} shares no genes with {dataset}; propose hypotheses on its genes.")
+                raise AitiaError(
+                    f"Prior {prior_handle} shares no genes with {dataset}; propose hypotheses on its genes."
+                )
         est = learners.get(method)
         labels = None
         if est.uses_labels:
@@ -421,7 +454,11 @@ class ToolBox:
             train = effects.subset(keep)
         adata = self._dataset(dataset)
         adata = adata[(adata.obs["perturbation"].astype(str) != pert).to_numpy()].copy()
-        pred = P.get(method).fit(train, adata=adata, prior=None).predict(pd.DataFrame({"context": [ctx], "perturbation": [pert]}))
+        pred = (
+            P.get(method)
+            .fit(train, adata=adata, prior=None)
+            .predict(pd.DataFrame({"context": [ctx], "perturbation": [pert]}))
+        )
         lab, eff = pred.label[0, 0], pred.effect[0, 0]
         order = np.argsort(-lab)[:top]
         return PredictionResult(perturbation=pert, context=ctx, method=method, observed=observed,
@@ -442,9 +479,13 @@ class ToolBox:
 
         if not edges and not handle:
             raise AitiaError("Give edges=[[source, target], ...] or a scores handle.")
-        pairs = [tuple(e) for e in edges] if edges else [(s, t) for s, t, _ in self.run.get(handle).top_edges(top).itertuples(index=False)]
+        pairs = (
+            [tuple(e) for e in edges]
+            if edges
+            else [(s, t) for s, t, _ in self.run.get(str(handle)).top_edges(top).itertuples(index=False)]
+        )
         truth = self.interventional_truth(dataset)
-        gold = None
+        gold: Any = None
         truths = datasets.info(dataset).truths
         if truths and truths[0] not in ("all", "train", "test"):
             gold = datasets.ground_truth(dataset, truths[0])
@@ -462,7 +503,9 @@ class ToolBox:
                                           note=f"{s_} was not intervened on in {dataset}"))  # fmt: skip
                 continue
             best = rows.sort_values("qvalue").iloc[0]
-            sig = bool(truth.labels.values[truth.labels.sources.index(s_), truth.labels.targets.index(t_)] == 1)
+            sig = bool(
+                truth.labels.values[truth.labels.sources.index(s_), truth.labels.targets.index(t_)] == 1
+            )
             out.append(EdgeValidation(source=s_, target=t_, tested=True, significant=sig, effect=round(float(best.effect), 4),
                                       qvalue=float(best.qvalue), wasserstein=round(float(best.wasserstein), 4),
                                       in_gold_graph=in_gold,
@@ -486,7 +529,11 @@ class ToolBox:
         mats = [self.run.get(h).reindex(genes, 0.0).values for h in handles]
         cands = self._match_genes(dataset, candidates) if candidates else genes
         ranked = suggest_from_scores(mats, genes, cands, k)
-        return SuggestionResult(suggestions=[ExperimentSuggestion(perturbation=g, score=round(s, 4), reason=r) for g, s, r in ranked])
+        return SuggestionResult(
+            suggestions=[
+                ExperimentSuggestion(perturbation=g, score=round(s, 4), reason=r) for g, s, r in ranked
+            ]
+        )
 
     def get_run_summary(self) -> RunSummary:
         """Summarise this run: its directory, how many events and tool calls, and the handles it holds."""
@@ -495,7 +542,9 @@ class ToolBox:
                           tool_calls=sum(e["type"] == "tool_call" for e in events), handles=list(self.run.objects))  # fmt: skip
 
 
-def suggest_from_scores(mats: list[np.ndarray], genes: list[str], candidates: list[str], k: int) -> list[tuple[str, float, str]]:
+def suggest_from_scores(
+    mats: list[np.ndarray], genes: list[str], candidates: list[str], k: int
+) -> list[tuple[str, float, str]]:
     """Rank candidate perturbations by expected information about their outgoing edges.
 
     Per candidate source s: the mean over targets of (a) the disagreement between sources (std of rank-normalised

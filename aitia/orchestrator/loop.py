@@ -1,0 +1,281 @@
+"""The automated hypothesis-to-validation loop.
+
+Round 0: retrieve and hypothesise (LLM or literature evidence), learn graphs with the hypotheses as prior (several
+learners + a rank ensemble), predict perturbation effects, and validate against the interventional data held out from
+training. Rounds 1..N: ``suggest_experiments`` picks perturbations from the held-out pool, their data are revealed
+(simulating running the experiment), models are refitted, and each round is compared with picking at random.
+Everything is written to a run directory; a killed run resumes from its last completed round.
+
+Example:
+    >>> result = run_loop(LoopConfig(dataset="sachs", rounds=1), out_dir="/tmp/aitia-loop")   # doctest: +SKIP
+    >>> result.rounds[-1]["active"]["auroc_gold"] > 0.5                                        # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from anndata import AnnData
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import AitiaError
+from .run import Run
+
+logger = logging.getLogger(__name__)
+
+
+class LoopConfig(BaseModel):
+    """Settings of a loop run (written to ``config.json``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str = Field(description="Built-in dataset name, or a label for data passed directly.")
+    learners: list[str] = Field(default_factory=lambda: ["correlation", "supervised", "deep"])
+    rounds: int = Field(default=3, ge=0, description="Experiment rounds after round 0.")
+    initial_reveal: int = Field(default=1, ge=1, description="Intervened genes revealed before round 0.")
+    per_round: int = Field(default=1, ge=1, description="Perturbations revealed per round.")
+    predictor: str = Field(
+        default="context_transfer", description="Perturbation-effect predictor ('' to skip)."
+    )
+    llm: str = Field(default="none", description="LLM backend for hypotheses (openai | local | none).")
+    rag: bool = True
+    context: str | None = None
+    top_k_graph: int = Field(default=0, description="Edges kept in saved graphs (0: 2 x genes).")
+    seed: int = 0
+
+
+class LoopResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    run_dir: str
+    rounds: list[dict[str, Any]]
+    report_md: str
+    report_html: str
+
+
+def _subset_rows(adata: AnnData, sources: set[str]) -> AnnData:
+    """Controls, non-node interventions and the rows of the revealed perturbations."""
+    from ..datasets.validate import NON_NODE_INTERVENTIONS, split_targets
+
+    pert = adata.obs["perturbation"].astype(str)
+    itype = adata.obs["intervention_type"].astype(str)
+    keep = (
+        (pert == "control")
+        | itype.isin(NON_NODE_INTERVENTIONS)
+        | pert.map(lambda p: bool(set(split_targets(p)) & sources) if p != "control" else False)
+    )
+    return adata[keep.to_numpy()].copy()
+
+
+def _labels_for(truth: Any, sources: set[str]) -> Any:
+    from ..causal.graph import EdgeLabels
+
+    lab = truth.labels
+    keep = [i for i, s in enumerate(lab.sources) if s in sources]
+    return EdgeLabels(
+        lab.values[keep], [lab.sources[i] for i in keep], lab.targets, provenance="revealed interventions"
+    )
+
+
+def run_loop(
+    config: LoopConfig,
+    out_dir: str | Path,
+    adata: AnnData | None = None,
+    gold: Any = None,
+    store: Any = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> LoopResult:
+    """Run (or resume) the loop and write its report.
+
+    Args:
+        config: loop settings.
+        out_dir: run directory.
+        adata: perturbation data (default: ``datasets.load(config.dataset)``).
+        gold: reference graph(s) {name: graph} (default: the dataset's graph truths).
+        store: literature store for hypotheses (None: curated priors and no passages).
+        on_progress: progress callback.
+    """
+    from .. import datasets
+    from ..causal import learners as L
+    from ..causal.evaluate import edge_metrics, interventional_truth
+    from ..causal.graph import EdgeScores
+    from ..tools.toolbox import suggest_from_scores
+    from .hypotheses import HypothesisGenerator, HypothesisSet
+    from .report import write_report
+
+    say = on_progress or (lambda s: None)
+    run = Run.create(out_dir, config.model_dump())
+    state = run.load_state()
+    if adata is None:
+        adata = datasets.load(config.dataset)
+    if gold is None:
+        gold = {}
+        if config.dataset in datasets.list_datasets():
+            for which in datasets.info(config.dataset).truths:
+                g = datasets.ground_truth(config.dataset, which)
+                if hasattr(g, "edges"):
+                    gold[which] = g
+    genes = [str(g) for g in adata.var_names]
+    rng = np.random.default_rng(config.seed)
+
+    say("computing interventional truth")
+    t0 = time.perf_counter()
+    truth = interventional_truth(adata, progress=False)
+    run.log("truth", sources=list(truth.labels.sources), n_significant=truth.labels.n_positive,
+            seconds=round(time.perf_counter() - t0, 2))  # fmt: skip
+    pool = list(truth.labels.sources)
+    pool = [s for s in pool if s in genes]
+    if len(pool) < config.initial_reveal + 1:
+        raise AitiaError(
+            f"{config.dataset} has {len(pool)} intervened genes; the loop needs at least {config.initial_reveal + 1}."
+        )
+
+    # ---------------------------------------------------------------- hypotheses (cached in the run directory)
+    hyp_path = run.path / "hypotheses.json"
+    if hyp_path.exists():
+        hs = HypothesisSet.model_validate_json(hyp_path.read_text())
+        say(f"hypotheses: reloaded {len(hs.hypotheses)} from the run directory")
+    else:
+        say(f"hypothesising over {len(genes)} genes ({config.llm} backend)")
+        gen = HypothesisGenerator(backend=config.llm, store=store, context=config.context, rag=config.rag,
+                                  on_event=lambda e: run.log(f"hypothesis:{e.get('type')}",
+                                                             **{k: v for k, v in e.items() if k != "type"}))  # fmt: skip
+        hs = gen.generate(genes)
+        hyp_path.write_text(hs.model_dump_json(indent=1))
+    prior = hs.to_scores(genes)
+    run.log("hypotheses", generator=hs.generator, n=len(hs.hypotheses), rejected=len(hs.rejected),
+            metrics={k: edge_metrics(prior, g).auroc for k, g in gold.items()})  # fmt: skip
+
+    if "revealed" not in state:
+        first = [str(x) for x in rng.choice(pool, config.initial_reveal, replace=False)]
+        state = {"revealed": {"active": list(first), "random": list(first)}, "rounds": [], "picks": []}
+        run.save_state(state)
+    rounds: list[dict[str, Any]] = state["rounds"]
+    last_scores: dict[str, EdgeScores] = {}
+
+    for r in range(len(rounds), config.rounds + 1):
+        record: dict[str, Any] = {"round": r}
+        for arm in ("active", "random"):
+            revealed = set(state["revealed"][arm])
+            held = [s for s in pool if s not in revealed]
+            train = _subset_rows(adata, revealed)
+            labels = _labels_for(truth, revealed)
+            members: dict[str, EdgeScores] = {}
+            for name in config.learners:
+                t1 = time.perf_counter()
+                est = L.get(name)
+                try:
+                    members[name] = est.fit(
+                        train, prior=prior, labels=labels if est.uses_labels else None
+                    ).predict_scores()
+                except AitiaError as exc:
+                    run.log("learner_failed", round=r, arm=arm, learner=name, error=str(exc))
+                    continue
+                run.log("tool_call", tool="learn_graph", arguments={"learner": name, "round": r, "arm": arm},
+                        ok=True, duration_s=round(time.perf_counter() - t1, 3))  # fmt: skip
+            ens = L.get(
+                "ensemble", learners=list(members) or ["correlation"], method="rank", include_prior=True
+            )
+            # reuse fitted members: rank-average them with the prior
+            from ..causal.learners.correlation import rank01
+
+            stack = [rank01(np.nan_to_num(m.values)) for m in members.values()] + [rank01(prior.values)]
+            scores = EdgeScores(
+                np.mean(stack, axis=0), genes, name="ensemble", meta={"members": [*members, "prior"]}
+            )
+            del ens
+            m: dict[str, Any] = {"revealed": sorted(revealed)}
+            for gname, g in gold.items():
+                m[f"auroc_{gname}"] = edge_metrics(scores, g).auroc
+            if held:
+                held_truth = _labels_for(truth, set(held))
+                m["auroc_heldout_interventions"] = edge_metrics(scores, held_truth).auroc
+                m["auprc_heldout_interventions"] = edge_metrics(scores, held_truth).auprc
+            for name, s in members.items():
+                if gold:
+                    m[f"member_{name}"] = edge_metrics(s, next(iter(gold.values()))).auroc
+            if arm == "active" and config.predictor and held:
+                m.update(_predict_heldout(config.predictor, adata, train, held, prior))
+            record[arm] = m
+            run.log("metric", round=r, arm=arm, **m)
+            if arm == "active":
+                last_scores = {**members, "prior": prior, "ensemble": scores}
+                top_k = config.top_k_graph or 2 * len(genes)
+                scores.to_graph(top_k=top_k).write(run.path / "graphs" / f"round{r}.graphml")
+            # pick the next experiments
+            if r < config.rounds and held:
+                if arm == "active":
+                    ranked = suggest_from_scores([s.values for s in members.values()] + [prior.values], genes, held,
+                                                 config.per_round)  # fmt: skip
+                    picks = [g for g, _, _ in ranked]
+                    run.log("tool_call", tool="suggest_experiments", arguments={"round": r, "candidates": held},
+                            ok=True, result=str(ranked))  # fmt: skip
+                else:
+                    picks = [
+                        str(x) for x in rng.choice(held, min(config.per_round, len(held)), replace=False)
+                    ]
+                state["revealed"][arm] = sorted(revealed | set(picks))
+                record.setdefault("picks", {})[arm] = picks
+        rounds.append(record)
+        state["rounds"] = rounds
+        run.save_state(state)
+        gk = next(iter(gold), None)
+        say(f"round {r}: " + (f"AUROC vs {gk} active {record['active'].get('auroc_' + gk, float('nan')):.3f} / random "
+                              f"{record['random'].get('auroc_' + gk, float('nan')):.3f}; " if gk else "")
+            + f"held-out interventions active {record['active'].get('auroc_heldout_interventions', float('nan')):.3f}"
+            + (f"; next: {record.get('picks', {}).get('active')}" if record.get("picks") else ""))  # fmt: skip
+
+    if not last_scores:  # resumed after the last round: refit once for the report
+        revealed = set(state["revealed"]["active"])
+        train = _subset_rows(adata, revealed)
+        last_scores = {"prior": prior}
+        for name in config.learners:
+            est = L.get(name)
+            last_scores[name] = est.fit(
+                train, prior=prior, labels=_labels_for(truth, revealed) if est.uses_labels else None
+            ).predict_scores()
+        from ..causal.learners.correlation import rank01
+
+        last_scores["ensemble"] = EdgeScores(np.mean([rank01(np.nan_to_num(s.values)) for s in last_scores.values()], axis=0), genes,
+                                             name="ensemble")  # fmt: skip
+    md, html = write_report(run, config, rounds, last_scores, gold, truth, hs)
+    run.log("report", markdown=str(md), html=str(html))
+    return LoopResult(run_dir=str(run.path), rounds=rounds, report_md=str(md), report_html=str(html))
+
+
+def _predict_heldout(
+    method: str, adata: AnnData, train: AnnData, held: list[str], prior: Any
+) -> dict[str, float]:
+    """Perturbation-effect prediction for the held-out perturbations (per-gene AUROC of DE labels)."""
+    import pandas as pd
+
+    from ..causal import perturbation as P
+    from ..causal.effects import effects_from_adata
+
+    try:
+        effects = effects_from_adata(adata, normalize="none")
+    except AitiaError:
+        return {}
+    held_perts = [p for p in effects.perturbations if p in set(held)]
+    keep = effects.observed.copy()
+    for p in held_perts:
+        keep[:, effects.perturbations.index(p)] = False
+    if not keep.any() or not held_perts:
+        return {}
+    tr = effects.subset(keep)
+    q = pd.DataFrame([(c, p) for p in held_perts for ci, c in enumerate(effects.contexts)
+                      if effects.observed[ci, effects.perturbations.index(p)]], columns=["context", "perturbation"])  # fmt: skip
+    out: dict[str, float] = {}
+    for name in (method, "mean"):
+        try:
+            pred = P.get(name).fit(tr, adata=train, prior=prior).predict(q)
+            out[f"prediction_{name}_per_gene_auroc"] = P.evaluate_predictions(pred, effects).per_gene_auroc
+        except AitiaError as exc:
+            logger.info("prediction with %s failed: %s", name, exc)
+    return out
