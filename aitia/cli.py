@@ -24,7 +24,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(genes_app, name="genes")
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()

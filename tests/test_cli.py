@@ -82,3 +82,36 @@ def test_learn_writes_outputs(tmp_path):
         app, ["learn", "--dataset", "sachs", "--method", "correlation", "--prior", "missing.csv"]
     )
     assert bad.exit_code == 2 and "No prior file" in bad.output
+
+
+def test_ask_planner_json():
+    res = runner.invoke(app, ["ask", "Does inhibiting Mek change Erk in sachs?", "--llm", "none", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["mode"] == "planner" and "shifts Erk" in out["text"]
+
+
+def test_hypothesize_none_json():
+    res = runner.invoke(app, ["hypothesize", "--genes", "TP53,CDKN1A", "--llm", "none", "--no-rag", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    h = {(x["source"], x["target"]): x for x in out["hypotheses"]}
+    assert h[("TP53", "CDKN1A")]["probability"] > h[("CDKN1A", "TP53")]["probability"]
+    assert h[("TP53", "CDKN1A")]["provenance"]["generator"] == "evidence (no LLM)"
+    bad = runner.invoke(app, ["hypothesize", "--genes", "TP53"])
+    assert bad.exit_code == 2 and "at least two" in bad.output
+
+
+def test_predict_cli():
+    res = runner.invoke(
+        app, ["predict", "--dataset", "dream4-10-1", "--method", "linear", "--split", "unseen_pair", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)[0]["method"] == "linear"
+    bad = runner.invoke(app, ["predict", "--dataset", "dream4-10-1", "--split", "nope"])
+    assert bad.exit_code == 2 and "Split" in bad.output
+
+
+def test_report_cli_errors(tmp_path):
+    res = runner.invoke(app, ["report", str(tmp_path)])
+    assert res.exit_code == 2 and "not a run directory" in res.output
