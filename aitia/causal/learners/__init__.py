@@ -10,10 +10,9 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
-from ...errors import AitiaError
+from ...registry import create
 from .base import BaseLearner
 from .causallearn_adapter import GESLearner, PCLearner, causallearn_to_scores
 from .correlation import CorrelationLearner, PartialCorrelationLearner
@@ -43,11 +42,7 @@ def available() -> list[str]:
 
 def get(name: str, **kwargs: Any) -> BaseLearner:
     """A new learner by name, with keyword arguments passed to its constructor."""
-    if name not in _REGISTRY:
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=2)
-        hint = f" Did you mean {' or '.join(close)}?" if close else ""
-        raise AitiaError(f"Learner {name!r} not recognised.{hint} Options: {', '.join(_REGISTRY)}.")
-    return _REGISTRY[name](**kwargs)
+    return create(_REGISTRY, name, "Learner", **kwargs)  # type: ignore[no-any-return]
 
 
 def register(name: str, cls: type[BaseLearner]) -> None:

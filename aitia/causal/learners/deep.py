@@ -19,7 +19,7 @@ from ...config import resolve_device
 from ...errors import DataValidationError
 from ..graph import EdgeLabels, EdgeScores
 from .base import BaseLearner
-from .features import PairStatistics, all_pairs_blocks, derive_labels
+from .features import PairStatistics, all_pairs_blocks, derive_labels, training_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -195,19 +195,8 @@ class DeepLearner(BaseLearner):
             if labels is not None
             else derive_labels(stats, self.prior_, self.z_threshold)
         )
-        src, tgt = np.nonzero(~np.isnan(y))
-        keep = src != tgt
-        src, tgt = src[keep], tgt[keep]
-        if len(src) == 0:
-            raise DataValidationError(
-                "No training labels: pass labels, a prior, or data with single-gene interventions."
-            )
-        yy = y[src, tgt].astype(np.float32)
-        if yy.min() == yy.max():
-            raise DataValidationError("Training labels are all one class; need both edges and non-edges.")
-        if len(src) > self.max_train_pairs:
-            pick = rng.choice(len(src), self.max_train_pairs, replace=False)
-            src, tgt, yy = src[pick], tgt[pick], yy[pick]
+        src, tgt, yy_f = training_pairs(y, self.max_train_pairs, rng)
+        yy = yy_f.astype(np.float32)
 
         a_hat, node_feats = self._graph(stats)
         a_hat, node_x = a_hat.to(dev), torch.tensor(node_feats, device=dev)

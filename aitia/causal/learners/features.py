@@ -130,3 +130,27 @@ def derive_labels(
         y.ravel()[rng.choice(cand, min(n_neg, len(cand)), replace=False)] = 0.0
     np.fill_diagonal(y, np.nan)
     return y
+
+
+def training_pairs(y: np.ndarray, max_pairs: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labelled off-diagonal pairs of a p x p label matrix (NaN = unlabelled), subsampled to ``max_pairs``.
+
+    Raises:
+        DataValidationError: no labelled pairs, or only one class.
+    """
+    from ...errors import DataValidationError
+
+    src, tgt = np.nonzero(~np.isnan(y))
+    keep = src != tgt
+    src, tgt = src[keep], tgt[keep]
+    if len(src) == 0:
+        raise DataValidationError(
+            "No training labels: pass labels=EdgeLabels, a prior, or data with single-gene interventions."
+        )
+    yy = y[src, tgt]
+    if yy.min() == yy.max():
+        raise DataValidationError(f"Training labels are all {int(yy[0])}; need both edges and non-edges.")
+    if len(src) > max_pairs:
+        pick = rng.choice(len(src), max_pairs, replace=False)
+        src, tgt, yy = src[pick], tgt[pick], yy[pick]
+    return src, tgt, yy

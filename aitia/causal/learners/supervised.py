@@ -13,10 +13,9 @@ import logging
 import numpy as np
 from anndata import AnnData
 
-from ...errors import DataValidationError
 from ..graph import EdgeLabels, EdgeScores
 from .base import BaseLearner
-from .features import FEATURE_NAMES, PairStatistics, all_pairs_blocks, derive_labels
+from .features import FEATURE_NAMES, PairStatistics, all_pairs_blocks, derive_labels, training_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -66,20 +65,8 @@ class SupervisedLearner(BaseLearner):
             if labels is not None
             else derive_labels(stats, self.prior_, self.z_threshold)
         )
-        src, tgt = np.nonzero(~np.isnan(y))
-        keep = src != tgt
-        src, tgt = src[keep], tgt[keep]
-        if len(src) == 0:
-            raise DataValidationError(
-                "No training labels: pass labels=EdgeLabels, a prior, or data with single-gene interventions."
-            )
-        yy = y[src, tgt].astype(int)
-        if yy.min() == yy.max():
-            raise DataValidationError(f"Training labels are all {yy[0]}; need both edges and non-edges.")
-        rng = np.random.default_rng(self.random_state)
-        if len(src) > self.max_train_pairs:
-            pick = rng.choice(len(src), self.max_train_pairs, replace=False)
-            src, tgt, yy = src[pick], tgt[pick], yy[pick]
+        src, tgt, yy_f = training_pairs(y, self.max_train_pairs, np.random.default_rng(self.random_state))
+        yy = yy_f.astype(int)
         clf = HistGradientBoostingClassifier(
             max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
             class_weight="balanced", random_state=self.random_state, early_stopping=False,

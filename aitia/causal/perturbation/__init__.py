@@ -8,10 +8,9 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
-from ...errors import AitiaError
+from ...registry import create
 from .base import BasePredictor, as_queries
 from .context_transfer import ContextTransferPredictor
 from .ensemble import EnsemblePredictor
@@ -41,11 +40,7 @@ def available() -> list[str]:
 
 def get(name: str, **kwargs: Any) -> BasePredictor:
     """A new predictor by name."""
-    if name not in _REGISTRY:
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=2)
-        hint = f" Did you mean {' or '.join(close)}?" if close else ""
-        raise AitiaError(f"Predictor {name!r} not recognised.{hint} Options: {', '.join(_REGISTRY)}.")
-    return _REGISTRY[name](**kwargs)
+    return create(_REGISTRY, name, "Predictor", **kwargs)  # type: ignore[no-any-return]
 
 
 __all__ = [
