@@ -128,10 +128,12 @@ def intervention_rows(adata: AnnData, genes: list[str]) -> tuple[np.ndarray, dic
 
 
 def intervention_shift(x: np.ndarray, ctrl: np.ndarray, by_gene: dict[int, np.ndarray]) -> np.ndarray:
-    """``p x p`` robust z of gene j under intervention on gene i vs controls (NaN where i is not intervened).
+    """``p x p`` standardised shift of gene j under intervention on gene i vs controls (NaN where i is not intervened).
 
-    z = (median over i's rows of x_j - median(control x_j)) / (IQR(control x_j) / 1.349).
-    With no controls, all other rows serve as the reference.
+    One sample per intervention (e.g. a deletion profile): the robust z of Kemmeren et al.,
+    ``(x_j - median(control x_j)) / (IQR(control x_j) / 1.349)``. Several samples (e.g. single cells): a Welch-type
+    statistic of the means, ``(mean - mean(control)) / sqrt(var/n + var(control)/n_control)``, because medians of
+    sparse counts hardly move. With no controls, all other rows serve as the reference.
     """
     p = x.shape[1]
     out = np.full((p, p), np.nan)
@@ -142,6 +144,12 @@ def intervention_shift(x: np.ndarray, ctrl: np.ndarray, by_gene: dict[int, np.nd
     q75, q25 = np.percentile(ref, [75, 25], axis=0)
     scale = (q75 - q25) / 1.349
     scale = np.where(scale > 1e-9, scale, np.maximum(ref.std(0), 1e-9))
+    mean_c, var_c, n_c = ref.mean(0), ref.var(0), len(ref)
     for i, rows in by_gene.items():
-        out[i] = (np.median(x[rows], 0) - med) / scale
+        if len(rows) == 1:
+            out[i] = (x[rows[0]] - med) / scale
+        else:
+            g = x[rows]
+            se = np.sqrt(g.var(0, ddof=1) / len(rows) + var_c / n_c)
+            out[i] = (g.mean(0) - mean_c) / np.maximum(se, 1e-9)
     return out

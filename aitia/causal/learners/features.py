@@ -132,7 +132,9 @@ def derive_labels(
     return y
 
 
-def training_pairs(y: np.ndarray, max_pairs: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def training_pairs(
+    y: np.ndarray, max_pairs: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Labelled off-diagonal pairs of a p x p label matrix (NaN = unlabelled), subsampled to ``max_pairs``.
 
     Raises:
@@ -154,3 +156,17 @@ def training_pairs(y: np.ndarray, max_pairs: int, rng: np.random.Generator) -> t
         pick = rng.choice(len(src), max_pairs, replace=False)
         src, tgt, yy = src[pick], tgt[pick], yy[pick]
     return src, tgt, yy
+
+
+_FWD = [FEATURE_NAMES.index(c) for c in ("shift_ij", "abs_shift_ij", "has_shift_ij")]
+_REV = [FEATURE_NAMES.index(c) for c in ("shift_ji", "abs_shift_ji", "has_shift_ji")]
+
+
+def mask_shift(X: np.ndarray, forward: bool = True, reverse: bool = False) -> np.ndarray:
+    """A copy of feature rows with the intervention-shift features set to 'not measured'."""
+    out = X.copy()
+    if forward:
+        out[:, _FWD] = 0.0
+    if reverse:
+        out[:, _REV] = 0.0
+    return out

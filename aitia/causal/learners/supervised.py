@@ -15,7 +15,14 @@ from anndata import AnnData
 
 from ..graph import EdgeLabels, EdgeScores
 from .base import BaseLearner
-from .features import FEATURE_NAMES, PairStatistics, all_pairs_blocks, derive_labels, training_pairs
+from .features import (
+    FEATURE_NAMES,
+    PairStatistics,
+    all_pairs_blocks,
+    derive_labels,
+    mask_shift,
+    training_pairs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +60,7 @@ class SupervisedLearner(BaseLearner):
     def fit(
         self, adata: AnnData, prior: EdgeScores | None = None, labels: EdgeLabels | None = None
     ) -> SupervisedLearner:
+        from sklearn.base import clone
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         self._prepare(adata, prior, labels)
@@ -71,17 +79,31 @@ class SupervisedLearner(BaseLearner):
             max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
             class_weight="balanced", random_state=self.random_state, early_stopping=False,
         )  # fmt: skip
-        clf.fit(stats.features(src, tgt), yy)
+        X = stats.features(src, tgt)
+        has_shift = X[:, FEATURE_NAMES.index("has_shift_ij")] > 0
+        # Shift features exist only where the source was intervened on. Pairs whose source was never perturbed are
+        # scored by a second model trained with the shifts hidden, so neither regime is extrapolated into the other.
+        clf.fit(X, yy)
+        self.observational_classifier_ = None
+        if has_shift.any():
+            obs_clf = clone(clf).fit(mask_shift(X, forward=True, reverse=False), yy)
+            self.observational_classifier_ = obs_clf
         self.classifier_ = clf
         self.n_train_pairs_ = len(yy)
         scores = np.zeros((self.n_genes_, self.n_genes_), dtype=np.float32)
         from rich.progress import track
 
         blocks = list(all_pairs_blocks(self.n_genes_, self.block_pairs))
+        has_col = FEATURE_NAMES.index("has_shift_ij")
         for s, t in track(
             blocks, description="supervised: scoring pairs", disable=not self.progress, transient=True
         ):
-            scores[s, t] = clf.predict_proba(stats.features(s, t))[:, 1]
+            F = stats.features(s, t)
+            out = clf.predict_proba(F)[:, 1]
+            missing = F[:, has_col] == 0
+            if self.observational_classifier_ is not None and missing.any():
+                out[missing] = self.observational_classifier_.predict_proba(F[missing])[:, 1]
+            scores[s, t] = out
         self.scores_ = scores
         return self
 
