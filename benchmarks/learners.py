@@ -182,10 +182,13 @@ def main() -> None:
         "--sizes", type=int, nargs="+", default=None, help="simulated sizes (default 100 1000 [5000])"
     )
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--methods", nargs="+", default=None, help="only these methods (e.g. supervised deep)")
     args = ap.parse_args()
     rows = []
 
     def add(dataset: str, method: str, fn, **kw) -> None:
+        if args.methods and method not in args.methods:
+            return
         try:
             r = measure(fn, method=method, device=args.device, **kw)
         except Exception as exc:  # noqa: BLE001 - a failing method is reported, not fatal
