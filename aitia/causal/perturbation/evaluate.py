@@ -136,6 +136,29 @@ def evaluate_predictions(pred: EffectTable, truth: EffectTable, top_k: int = 20)
     )
 
 
+def drop_heldout_rows(adata, queries: pd.DataFrame, effects: EffectTable, by_context: bool = True):
+    """``adata`` without the samples of held-out (context, perturbation) pairs.
+
+    The effect table's contexts are matched to ``obs["context"]`` or, failing that, ``obs["intervention_type"]``
+    (DREAM4's knockout / knockdown contexts); when neither matches, every sample of a held-out perturbation is dropped.
+    """
+    obs = adata.obs
+    pert = obs["perturbation"].astype(str).to_numpy()
+    col = None
+    if by_context:
+        for c in ("context", "intervention_type"):
+            if c in obs.columns and set(effects.contexts) <= set(obs[c].astype(str)):
+                col = c
+                break
+    if col is None:
+        drop = np.isin(pert, list(set(queries["perturbation"])))
+    else:
+        ctx = obs[col].astype(str).to_numpy()
+        held = set(zip(queries["context"], queries["perturbation"]))
+        drop = np.array([(c, p) in held for c, p in zip(ctx, pert)])
+    return adata[~drop].copy()
+
+
 def evaluate_predictor(predictor, effects: EffectTable, kind: Split, adata=None, prior=None, seed: int = 0,
                        **split_kw) -> PerturbationMetrics:  # fmt: skip
     """Split, fit on the training part, predict the held-out queries and score them.
@@ -145,7 +168,6 @@ def evaluate_predictor(predictor, effects: EffectTable, kind: Split, adata=None,
     """
     train, queries = split(effects, kind, seed=seed, **split_kw)
     if adata is not None:
-        held = set(queries["perturbation"])
-        adata = adata[~adata.obs["perturbation"].astype(str).isin(held).to_numpy()].copy()
+        adata = drop_heldout_rows(adata, queries, effects, by_context=kind != "unseen_perturbation")
     predictor.fit(train, adata=adata, prior=prior)
     return evaluate_predictions(predictor.predict(queries), effects)
