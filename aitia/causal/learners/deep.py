@@ -165,6 +165,47 @@ class DeepLearner(BaseLearner):
         out[:, 4] = np.clip(out[:, 4], -10, 10) / 5
         return out
 
+    def _train(self, scal_np: np.ndarray, src: np.ndarray, tgt: np.ndarray, yy: np.ndarray, codes_t: Any,
+               a_hat: Any, node_x: Any, dev: Any, use_amp: bool) -> Any:  # fmt: skip
+        """Train one edge model on the labelled pairs; returns it in eval mode."""
+        import torch
+        from rich.progress import Progress
+
+        torch.manual_seed(self.random_state)
+        scal_train = torch.tensor(scal_np, device=dev)
+        model = _build_model(self.bins, node_x.shape[1], self.hidden, len(_SCALARS)).to(dev)
+        opt = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=1e-4)
+        pos_weight = torch.tensor((1 - yy.mean()) / max(yy.mean(), 1e-6), device=dev)
+        loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+        scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+        src_t, tgt_t, y_t = (torch.tensor(v, device=dev) for v in (src, tgt, yy))
+        batch_size = int(min(self.batch_size, max(32, len(src) // 8)))
+        n_batches = int(np.ceil(len(src) / batch_size))
+        epochs = max(self.epochs, int(np.ceil(self.min_steps / n_batches)))
+        self.loss_history_: list[float] = []
+        model.train()
+        with Progress(transient=True, disable=not self.progress) as bar:
+            task = bar.add_task("deep: training", total=epochs * n_batches)
+            for _ in range(epochs):
+                order = torch.randperm(len(src), device=dev)
+                total = 0.0
+                for b in range(n_batches):
+                    sel = order[b * batch_size : (b + 1) * batch_size]
+                    i, j = src_t[sel], tgt_t[sel]
+                    with torch.autocast(device_type=dev.type, enabled=use_amp):
+                        nodes = model.gnn(a_hat, node_x)
+                        logits = model(self._images(codes_t, i, j), nodes, i, j, scal_train[sel])
+                        loss = loss_fn(logits.float(), y_t[sel])
+                    opt.zero_grad()
+                    scaler.scale(loss).backward()
+                    scaler.step(opt)
+                    scaler.update()
+                    total += float(loss.detach())
+                    bar.advance(task)
+                self.loss_history_.append(total / n_batches)
+        model.eval()
+        return model
+
     # ------------------------------------------------------------------ fit
     def fit(
         self, adata: AnnData, prior: EdgeScores | None = None, labels: EdgeLabels | None = None
@@ -200,61 +241,46 @@ class DeepLearner(BaseLearner):
 
         a_hat, node_feats = self._graph(stats)
         a_hat, node_x = a_hat.to(dev), torch.tensor(node_feats, device=dev)
-        scal_train = torch.tensor(self._scalars(stats, src, tgt), device=dev)
-        model = _build_model(self.bins, node_feats.shape[1], self.hidden, len(_SCALARS)).to(dev)
-        opt = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=1e-4)
-        pos_weight = torch.tensor((1 - yy.mean()) / max(yy.mean(), 1e-6), device=dev)
-        loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-        scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-        src_t, tgt_t, y_t = (torch.tensor(v, device=dev) for v in (src, tgt, yy))
-        batch_size = int(min(self.batch_size, max(32, len(src) // 8)))
-        n_batches = int(np.ceil(len(src) / batch_size))
-        epochs = max(self.epochs, int(np.ceil(self.min_steps / n_batches)))
+        scal_np = self._scalars(stats, src, tgt)
+        has_shift = scal_np[:, 3] > 0  # has_shift_ij
+        model = self._train(scal_np, src, tgt, yy, codes_t, a_hat, node_x, dev, use_amp)
+        # Pairs whose source was never perturbed have no shift scalars: score them with a model trained with the
+        # shifts hidden, rather than extrapolating the first model outside what it saw.
+        obs_model = None
+        unperturbed = np.isnan(stats.shift).all(axis=1)
+        if has_shift.any() and unperturbed.any():
+            hidden = scal_np.copy()
+            hidden[:, 2:4] = 0.0
+            obs_model = self._train(hidden, src, tgt, yy, codes_t, a_hat, node_x, dev, use_amp)
+
         from rich.progress import Progress
 
-        self.loss_history_: list[float] = []
-        model.train()
-        with Progress(transient=True, disable=not self.progress) as bar:
-            task = bar.add_task("deep: training", total=epochs * n_batches)
-            for _ in range(epochs):
-                order = torch.randperm(len(src), device=dev)
-                total = 0.0
-                for b in range(n_batches):
-                    sel = order[b * batch_size : (b + 1) * batch_size]
-                    i, j = src_t[sel], tgt_t[sel]
-                    with torch.autocast(device_type=dev.type, enabled=use_amp):
-                        nodes = model.gnn(a_hat, node_x)
-                        logits = model(self._images(codes_t, i, j), nodes, i, j, scal_train[sel])
-                        loss = loss_fn(logits.float(), y_t[sel])
-                    opt.zero_grad()
-                    scaler.scale(loss).backward()
-                    scaler.step(opt)
-                    scaler.update()
-                    total += float(loss.detach())
-                    bar.advance(task)
-                self.loss_history_.append(total / n_batches)
-
-        model.eval()
         scores = np.zeros((self.n_genes_, self.n_genes_), dtype=np.float32)
         blocks = list(all_pairs_blocks(self.n_genes_, block_pairs=max(self.batch_size * 16, 65_536)))
         with torch.no_grad(), Progress(transient=True, disable=not self.progress) as bar:
             task = bar.add_task("deep: scoring pairs", total=len(blocks))
             with torch.autocast(device_type=dev.type, enabled=use_amp):
                 nodes = model.gnn(a_hat, node_x)
+                obs_nodes = obs_model.gnn(a_hat, node_x) if obs_model is not None else None
             for s_np, t_np in blocks:
-                scal = torch.tensor(self._scalars(stats, s_np, t_np), device=dev)
+                scal_block = self._scalars(stats, s_np, t_np)
+                scal = torch.tensor(scal_block, device=dev)
+                no_shift = torch.tensor(scal_block[:, 3] == 0, device=dev)
                 s_t, t_t = torch.tensor(s_np, device=dev), torch.tensor(t_np, device=dev)
                 out = []
                 for b in range(0, len(s_np), self.batch_size * 4):
                     sl = slice(b, b + self.batch_size * 4)
+                    img = self._images(codes_t, s_t[sl], t_t[sl])
                     with torch.autocast(device_type=dev.type, enabled=use_amp):
-                        logit = model(
-                            self._images(codes_t, s_t[sl], t_t[sl]), nodes, s_t[sl], t_t[sl], scal[sl]
-                        )
-                    out.append(torch.sigmoid(logit.float()).cpu().numpy())
+                        logit = model(img, nodes, s_t[sl], t_t[sl], scal[sl]).float()
+                        if obs_model is not None and bool(no_shift[sl].any()):
+                            obs_logit = obs_model(img, obs_nodes, s_t[sl], t_t[sl], scal[sl]).float()
+                            logit = torch.where(no_shift[sl], obs_logit, logit)
+                    out.append(torch.sigmoid(logit).cpu().numpy())
                 scores[s_np, t_np] = np.concatenate(out)
                 bar.advance(task)
         self.model_ = model.cpu()
+        self.observational_model_ = obs_model.cpu() if obs_model is not None else None
         self.scores_ = scores
         self.device_ = str(dev)
         return self
