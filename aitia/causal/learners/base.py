@@ -78,6 +78,21 @@ class BaseLearner(BaseEstimator):  # type: ignore[misc]
         return x
 
     @staticmethod
+    def _subsample(adata: AnnData, max_samples: int | None, seed: int = 0) -> AnnData:
+        """At most ``max_samples`` rows, keeping perturbed samples first (controls are subsampled before them), so
+        intervention statistics survive the subsampling."""
+        if max_samples is None or adata.n_obs <= max_samples:
+            return adata
+        rng = np.random.default_rng(seed)
+        pert = (adata.obs[PERTURBATION_KEY].astype(str) != CONTROL).to_numpy()
+        perturbed, controls = np.flatnonzero(pert), np.flatnonzero(~pert)
+        if len(perturbed) >= max_samples:
+            keep = rng.choice(perturbed, max_samples, replace=False)
+        else:
+            keep = np.concatenate([perturbed, rng.choice(controls, max_samples - len(perturbed), replace=False)])
+        return adata[np.sort(keep)]
+
+    @staticmethod
     def _standardize(x: np.ndarray) -> np.ndarray:
         sd = x.std(0)
         return (x - x.mean(0)) / np.where(sd > 0, sd, 1.0)

@@ -64,9 +64,8 @@ class SupervisedLearner(BaseLearner):
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         self._prepare(adata, prior, labels)
-        x = self._matrix(
-            adata, self.max_samples if adata.n_obs > self.max_samples else None, self.random_state
-        )
+        adata = self._subsample(adata, self.max_samples, self.random_state)
+        x = self._matrix(adata)
         stats = PairStatistics.compute(adata, x, self.genes_, self.prior_, self.use_interventions)
         y = (
             self._label_matrix()
