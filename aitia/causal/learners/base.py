@@ -79,17 +79,16 @@ class BaseLearner(BaseEstimator):  # type: ignore[misc]
 
     @staticmethod
     def _subsample(adata: AnnData, max_samples: int | None, seed: int = 0) -> AnnData:
-        """At most ``max_samples`` rows, keeping perturbed samples first (controls are subsampled before them), so
-        intervention statistics survive the subsampling."""
+        """At most ``max_samples`` rows: a quarter reserved for controls (the reference of every shift), the rest
+        for perturbed samples, so intervention statistics survive the subsampling."""
         if max_samples is None or adata.n_obs <= max_samples:
             return adata
         rng = np.random.default_rng(seed)
         pert = (adata.obs[PERTURBATION_KEY].astype(str) != CONTROL).to_numpy()
         perturbed, controls = np.flatnonzero(pert), np.flatnonzero(~pert)
-        if len(perturbed) >= max_samples:
-            keep = rng.choice(perturbed, max_samples, replace=False)
-        else:
-            keep = np.concatenate([perturbed, rng.choice(controls, max_samples - len(perturbed), replace=False)])
+        n_ctrl = min(len(controls), max(max_samples // 4, max_samples - len(perturbed)))
+        n_pert = min(len(perturbed), max_samples - n_ctrl)
+        keep = np.concatenate([rng.choice(perturbed, n_pert, replace=False), rng.choice(controls, n_ctrl, replace=False)])
         return adata[np.sort(keep)]
 
     @staticmethod
