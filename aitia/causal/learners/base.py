@@ -88,7 +88,9 @@ class BaseLearner(BaseEstimator):  # type: ignore[misc]
         perturbed, controls = np.flatnonzero(pert), np.flatnonzero(~pert)
         n_ctrl = min(len(controls), max(max_samples // 4, max_samples - len(perturbed)))
         n_pert = min(len(perturbed), max_samples - n_ctrl)
-        keep = np.concatenate([rng.choice(perturbed, n_pert, replace=False), rng.choice(controls, n_ctrl, replace=False)])
+        keep = np.concatenate(
+            [rng.choice(perturbed, n_pert, replace=False), rng.choice(controls, n_ctrl, replace=False)]
+        )
         return adata[np.sort(keep)]
 
     @staticmethod
