@@ -35,7 +35,9 @@ def measure(fn: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
             break
         except Exception:
             if not p.is_alive():
-                raise RuntimeError(f"worker died with exit code {p.exitcode} (killed or out of memory)") from None
+                raise RuntimeError(
+                    f"worker died with exit code {p.exitcode} (killed or out of memory)"
+                ) from None
     p.join()
     if "error" in out:
         raise RuntimeError(out["error"])
