@@ -339,6 +339,14 @@ def genes_resolve(
         console.print(_table("gene resolution", rows))
 
 
+def _built_store(store: Path | None = None, enabled: bool = True) -> Any:
+    """The literature store at ``store`` (default ``$AITIA_HOME/store``) if one has been built, else None."""
+    from .config import get_settings
+
+    store_dir = store or get_settings().store_dir
+    return _open_store(store_dir) if enabled and (store_dir / "chroma.sqlite3").exists() else None
+
+
 def _open_store(store: Path | None, embedding: str | None = None) -> Any:
     from .knowledge.embeddings import make_embedding
     from .knowledge.store import LiteratureStore
@@ -428,14 +436,10 @@ def evidence(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Evidence that perturbing SOURCE changes TARGET: passages, extracted claims, curated edges, support score."""
-    from .config import get_settings
     from .knowledge.evidence import evidence_for
 
     try:
-        st = None
-        store_dir = store or get_settings().store_dir
-        if not no_store and (store_dir / "chroma.sqlite3").exists():
-            st = _open_store(store_dir)
+        st = _built_store(store, enabled=not no_store)
         summary = evidence_for(source, target, context=context, store=st)
     except AitiaError as exc:
         _fail(exc)
@@ -626,7 +630,6 @@ def hypothesize(
 ) -> None:
     """Causal hypotheses between genes from an LLM (or, with --llm none, from literature evidence and priors)."""
     from . import datasets
-    from .config import get_settings
     from .orchestrator.hypotheses import HypothesisGenerator
 
     try:
@@ -637,10 +640,7 @@ def hypothesize(
             gene_list = gene_list or [str(g) for g in adata.var_names]
         if len(gene_list) < 2:
             raise AitiaError("Give --genes A,B,... (at least two) or --dataset NAME.")
-        st = None
-        store_dir = store or get_settings().store_dir
-        if rag and (store_dir / "chroma.sqlite3").exists():
-            st = _open_store(store_dir)
+        st = _built_store(store, enabled=rag)
         if mode not in ("one_to_many", "pairwise"):
             raise AitiaError(f"mode {mode!r} not recognised. Options: one_to_many, pairwise.")
         gen = HypothesisGenerator(
@@ -711,10 +711,7 @@ def loop(
         cfg = LoopConfig(dataset=dataset, learners=_split_csv(learners) or ["correlation"], rounds=rounds, llm=llm,
                          rag=rag, context=context, seed=seed)  # fmt: skip
         run_dir = out or get_settings().runs_dir / f"loop-{dataset}-{_time.strftime('%Y%m%d-%H%M%S')}"
-        st = None
-        store_dir = get_settings().store_dir
-        if rag and (store_dir / "chroma.sqlite3").exists():
-            st = _open_store(store_dir)
+        st = _built_store(enabled=rag)
         result = run_loop(
             cfg, run_dir, store=st, on_progress=(lambda m: None) if as_json else (lambda m: console.print(m))
         )
@@ -737,14 +734,10 @@ def ask(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Ask a natural-language question; the agent (or the offline planner) answers with citations."""
-    from .config import get_settings
     from .orchestrator.agent import ask as ask_fn
 
     try:
-        st = None
-        store_dir = get_settings().store_dir
-        if (store_dir / "chroma.sqlite3").exists():
-            st = _open_store(store_dir)
+        st = _built_store()
         answer = ask_fn(question, backend=llm, store=st, max_steps=max_steps,
                         on_step=None if as_json else (lambda s: console.print(f"[dim]{s}[/]")))  # fmt: skip
     except AitiaError as exc:

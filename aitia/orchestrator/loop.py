@@ -179,17 +179,13 @@ def run_loop(
                     continue
                 run.log("tool_call", tool="learn_graph", arguments={"learner": name, "round": r, "arm": arm},
                         ok=True, duration_s=round(time.perf_counter() - t1, 3))  # fmt: skip
-            ens = L.get(
-                "ensemble", learners=list(members) or ["correlation"], method="rank", include_prior=True
-            )
-            # reuse fitted members: rank-average them with the prior
+            # rank-average the fitted members with the prior (the ensemble learner would refit them)
             from ..causal.learners.correlation import rank01
 
             stack = [rank01(np.nan_to_num(m.values)) for m in members.values()] + [rank01(prior.values)]
             scores = EdgeScores(
                 np.mean(stack, axis=0), genes, name="ensemble", meta={"members": [*members, "prior"]}
             )
-            del ens
             m: dict[str, Any] = {"revealed": sorted(revealed)}
             for gname, g in gold.items():
                 m[f"auroc_{gname}"] = edge_metrics(scores, g).auroc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
@@ -44,17 +43,9 @@ def langchain_tools(toolbox: ToolBox) -> list[Any]:
 
     tools = []
     for name in TOOL_NAMES:
-        fn = getattr(toolbox, name)
-
-        def run(_name: str = name, **kwargs: Any) -> str:
-            return call_tool(toolbox, _name, kwargs)
-
-        base = StructuredTool.from_function(func=fn, name=name, parse_docstring=True)
+        # schema and description come from the method; calls go through call_tool (trace + errors as text)
+        base = StructuredTool.from_function(func=getattr(toolbox, name), name=name, parse_docstring=True)
         tools.append(StructuredTool(name=name, description=base.description, args_schema=base.args_schema,
                                     func=lambda _n=name, **kw: call_tool(toolbox, _n, kw),
                                     handle_validation_error=lambda e: f"ERROR: invalid arguments: {e}"))  # fmt: skip
     return tools
-
-
-def describe_tools() -> str:
-    return json.dumps(TOOL_NAMES)
