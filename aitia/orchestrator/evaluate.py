@@ -45,9 +45,9 @@ def evaluate_hypotheses(
         from ..causal import learners
 
         gain = {}
+        base = learners.get(learner).fit(adata, labels=labels).predict_scores()
+        with_prior = learners.get(learner).fit(adata, prior=scores, labels=labels).predict_scores()
         for name, truth in truths.items():
-            base = learners.get(learner).fit(adata, labels=labels).predict_scores()
-            with_prior = learners.get(learner).fit(adata, prior=scores, labels=labels).predict_scores()
             gain[name] = {
                 "without": edge_metrics(base, truth).auroc,
                 "with_hypotheses": edge_metrics(with_prior, truth).auroc,

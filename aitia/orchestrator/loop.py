@@ -157,6 +157,7 @@ def run_loop(
         state = {"revealed": {"active": list(first), "random": list(first)}, "rounds": [], "picks": []}
         run.save_state(state)
     rounds: list[dict[str, Any]] = state["rounds"]
+    effects = _observed_effects(adata) if config.predictor and len(rounds) <= config.rounds else None
     last_scores: dict[str, EdgeScores] = {}
 
     for r in range(len(rounds), config.rounds + 1):
@@ -197,7 +198,7 @@ def run_loop(
                 if gold:
                     m[f"member_{name}"] = edge_metrics(s, next(iter(gold.values()))).auroc
             if arm == "active" and config.predictor and held:
-                m.update(_predict_heldout(config.predictor, adata, train, held, prior))
+                m.update(_predict_heldout(config.predictor, effects, train, held, prior))
             record[arm] = m
             run.log("metric", round=r, arm=arm, **m)
             if arm == "active":
@@ -245,18 +246,26 @@ def run_loop(
     return LoopResult(run_dir=str(run.path), rounds=rounds, report_md=str(md), report_html=str(html))
 
 
+def _observed_effects(adata: AnnData) -> Any:
+    """The dataset's EffectTable (computed once per run), or None when it has no testable perturbations."""
+    from ..causal.effects import effects_from_adata
+
+    try:
+        return effects_from_adata(adata, normalize="none")
+    except AitiaError as exc:
+        logger.info("no effect table for perturbation prediction: %s", exc)
+        return None
+
+
 def _predict_heldout(
-    method: str, adata: AnnData, train: AnnData, held: list[str], prior: Any
+    method: str, effects: Any, train: AnnData, held: list[str], prior: Any
 ) -> dict[str, float]:
     """Perturbation-effect prediction for the held-out perturbations (per-gene AUROC of DE labels)."""
     import pandas as pd
 
     from ..causal import perturbation as P
-    from ..causal.effects import effects_from_adata
 
-    try:
-        effects = effects_from_adata(adata, normalize="none")
-    except AitiaError:
+    if effects is None:
         return {}
     held_perts = [p for p in effects.perturbations if p in set(held)]
     keep = effects.observed.copy()

@@ -188,6 +188,7 @@ class ToolBox:
         self._prior: Any = None
         self._data: dict[str, Any] = {}
         self._truth: dict[str, Any] = {}
+        self._var_symbols: dict[str, dict[str, set[str]]] = {}
 
     # ------------------------------------------------------------------ helpers
     def _prior_net(self) -> Any:
@@ -224,7 +225,9 @@ class ToolBox:
         from ..knowledge.genes import get_resolver
 
         r = get_resolver()
-        var_syms = {v: set(r.resolve(v).symbols) for v in var}
+        if name not in self._var_symbols:  # resolving every measured name once per dataset, not once per call
+            self._var_symbols[name] = {v: set(r.resolve(v).symbols) for v in var}
+        var_syms = self._var_symbols[name]
         out = []
         for g in genes:
             if g in var:
