@@ -112,7 +112,7 @@ def datasets_show(name: str, as_json: bool = typer.Option(False, "--json", help=
 def _truth_for(name: str, adata: Any, method: str | None) -> tuple[dict[str, Any], Any]:
     """Named truths of a dataset plus its interventional truth (when it has node interventions)."""
     from . import datasets
-    from .causal.evaluate import interventional_truth
+    from .causal.evaluate import interventional_truth, truth_settings
 
     truths: dict[str, Any] = {}
     info = datasets.info(name)
@@ -121,16 +121,9 @@ def _truth_for(name: str, adata: Any, method: str | None) -> tuple[dict[str, Any
             continue
         truths[which] = datasets.ground_truth(name, which)
     itruth = None
-    if name == "sachs" or name.startswith("simulated"):
-        itruth = interventional_truth(adata, method=method or "mannwhitney", progress=False)  # type: ignore[arg-type]
-    elif name.startswith("dream4"):
-        itruth = interventional_truth(
-            adata,
-            method=method or "robust_z",  # type: ignore[arg-type]
-            reference="all",
-            z_threshold=3.0,
-            progress=False,
-        )
+    if name == "sachs" or name.startswith(("simulated", "dream4")):  # kemmeren has its own labels
+        settings = truth_settings(name) | ({"method": method} if method else {})
+        itruth = interventional_truth(adata, progress=False, **settings)
     if itruth is not None:
         truths["interventional"] = itruth
     return truths, itruth
@@ -499,7 +492,7 @@ def learn(
     """Learn a causal graph on a dataset with one of the learners, optionally with a prior and labels."""
     from . import datasets
     from .causal import learners
-    from .causal.evaluate import edge_metrics, interventional_truth
+    from .causal.evaluate import edge_metrics, interventional_truth, truth_settings
     from .causal.graph import EdgeLabels, read_edge_table
 
     try:
@@ -517,9 +510,7 @@ def learn(
         if source == "train":
             labels = datasets.ground_truth(dataset, "train")
         elif source == "interventions":
-            ref = "all" if dataset.startswith("dream4") else "control"
-            meth = "robust_z" if dataset.startswith(("dream4", "kemmeren")) else "mannwhitney"
-            labels = interventional_truth(adata, method=meth, reference=ref, progress=False).labels  # type: ignore[arg-type]
+            labels = interventional_truth(adata, progress=False, **truth_settings(dataset)).labels
         elif source != "none":
             df = read_edge_table(Path(source))
             if "label" not in df.columns:

@@ -26,7 +26,7 @@ from .metrics import (
     scored_pairs,
     shd,
 )
-from .truth import InterventionalTruth, interventional_truth
+from .truth import InterventionalTruth, interventional_truth, truth_settings
 
 __all__ = [
     "Calibration",
@@ -44,4 +44,5 @@ __all__ = [
     "interventional_truth",
     "scored_pairs",
     "shd",
+    "truth_settings",
 ]

@@ -104,6 +104,24 @@ class InterventionalTruth:
         return out.reset_index(drop=True)
 
 
+def truth_settings(dataset: str) -> dict[str, Any]:
+    """The interventional-truth settings that suit a built-in dataset's design.
+
+    DREAM4 has one wild-type sample, so every knockout is z-scored against all samples (|robust z| >= 3); Kemmeren
+    deletions are single profiles scored like the MRCL labels (|robust z| >= 5 vs wild type); cell-level data (sachs,
+    simulations) use the Mann-Whitney test against controls.
+
+    Example:
+        >>> truth_settings("dream4-10-1")["reference"]
+        'all'
+    """
+    if dataset.startswith("dream4"):
+        return {"method": "robust_z", "reference": "all", "z_threshold": 3.0}
+    if dataset.startswith("kemmeren"):
+        return {"method": "robust_z", "reference": "control", "z_threshold": 5.0}
+    return {"method": "mannwhitney"}
+
+
 def interventional_truth(
     adata: AnnData,
     method: Method = "mannwhitney",

@@ -207,15 +207,11 @@ class ToolBox:
 
     def interventional_truth(self, name: str) -> Any:
         if name not in self._truth:
-            from ..causal.evaluate import interventional_truth
+            from ..causal.evaluate import interventional_truth, truth_settings
 
-            adata = self._dataset(name)
-            if name.startswith(("dream4", "kemmeren")):
-                t = interventional_truth(adata, method="robust_z", reference="all" if name.startswith("dream4") else "control",
-                                         z_threshold=3.0 if name.startswith("dream4") else 5.0, progress=False)  # fmt: skip
-            else:
-                t = interventional_truth(adata, progress=False)
-            self._truth[name] = t
+            self._truth[name] = interventional_truth(
+                self._dataset(name), progress=False, **truth_settings(name)
+            )
         return self._truth[name]
 
     def _match_genes(self, name: str, genes: list[str]) -> list[str]:
