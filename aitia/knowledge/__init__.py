@@ -5,8 +5,7 @@ Heavy parts (chromadb, the embedding model) load on first use of :class:`Literat
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_getattr
 
 _LAZY = {
     "GeneResolver": ".genes",
@@ -27,8 +26,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module 'aitia.knowledge' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

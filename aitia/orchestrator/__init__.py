@@ -3,8 +3,7 @@ run directories and reports. Submodules import their heavy dependencies (langcha
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_getattr
 
 _LAZY = {
     "ask": ".agent",
@@ -20,8 +19,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module 'aitia.orchestrator' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
