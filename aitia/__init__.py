@@ -17,7 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"config", "datasets", "causal", "knowledge", "tools", "orchestrator", "errors", "cli"}
+_SUBMODULES = {
+    "config",
+    "datasets",
+    "causal",
+    "knowledge",
+    "tools",
+    "orchestrator",
+    "errors",
+    "cli",
+    "types",
+    "run",
+}
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import causal as causal

@@ -143,7 +143,7 @@ def validate(
     """Score a graph against a dataset's ground truths and its interventional data."""
     from . import datasets
     from .causal.evaluate import causalbench_statistics, edge_metrics, graph_metrics
-    from .causal.graph import CausalGraph
+    from .types.graph import CausalGraph
 
     try:
         g = CausalGraph.read(graph)
@@ -462,8 +462,8 @@ def _load_prior_scores(prior: str | None, genes: list[str]) -> Any:
     """A prior from a file (edge list with optional score) or a built-in curated network name."""
     if not prior:
         return None
-    from .causal.graph import EdgeScores
     from .knowledge.priors import BUILTIN_PRIORS, load_prior
+    from .types.graph import EdgeScores
 
     if all(p in BUILTIN_PRIORS for p in prior.split("+")):
         return load_prior(prior).to_scores(genes, resolve=True)
@@ -493,7 +493,7 @@ def learn(
     from . import datasets
     from .causal import learners
     from .causal.evaluate import edge_metrics, interventional_truth, truth_settings
-    from .causal.graph import EdgeLabels, read_edge_table
+    from .types.graph import EdgeLabels, read_edge_table
 
     try:
         adata = datasets.load(dataset)
@@ -621,7 +621,7 @@ def hypothesize(
 ) -> None:
     """Causal hypotheses between genes from an LLM (or, with --llm none, from literature evidence and priors)."""
     from . import datasets
-    from .orchestrator.hypotheses import HypothesisGenerator
+    from .knowledge.hypotheses import HypothesisGenerator
 
     try:
         gene_list = _split_csv(genes) or []
@@ -746,11 +746,11 @@ def report(run_dir: Path = typer.Argument(..., help="A loop run directory.")) ->
     """Re-render a loop run's report from its directory (state, hypotheses and saved scores)."""
     from . import datasets
     from .causal.evaluate import interventional_truth
-    from .causal.graph import EdgeScores
-    from .orchestrator.hypotheses import HypothesisSet
+    from .knowledge.hypotheses import HypothesisSet
     from .orchestrator.loop import LoopConfig
     from .orchestrator.report import write_report
-    from .orchestrator.run import Run
+    from .run import Run
+    from .types.graph import EdgeScores
 
     try:
         run = Run.open(run_dir)

@@ -78,7 +78,7 @@ def run_sachs(method: str, device: str = "cpu") -> dict:
 def run_dream4(method: str, device: str = "cpu") -> dict:
     from aitia import datasets
     from aitia.causal.evaluate import edge_metrics, interventional_truth
-    from aitia.causal.graph import EdgeLabels
+    from aitia.types.graph import EdgeLabels
 
     au, ap = [], []
     for net in range(1, 6):
@@ -116,7 +116,7 @@ def _simulated(p: int, seed: int = 0):
 
 def _eval_unperturbed_sources(scores, adata, graph):
     from aitia.causal.evaluate import edge_metrics
-    from aitia.causal.graph import EdgeLabels
+    from aitia.types.graph import EdgeLabels
 
     genes = list(adata.var_names)
     perturbed = set(adata.uns["aitia"]["targets"])
@@ -143,7 +143,7 @@ def run_simulated(method: str, p: int = 100, device: str = "cpu") -> dict:
 
 
 def run_priors(method: str, prior_kind: str, device: str = "cpu") -> dict:
-    from aitia.causal.graph import CausalGraph
+    from aitia.types.graph import CausalGraph
 
     adata, graph = _simulated(100, seed=1)
     genes = list(adata.var_names)

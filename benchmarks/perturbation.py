@@ -27,8 +27,8 @@ def _data(name: str):
     from aitia.causal.effects import effects_for_dataset, effects_from_adata
 
     if name == "simulated":
-        from aitia.causal.graph import CausalGraph
         from aitia.causal.simulate import simulate_nb
+        from aitia.types.graph import CausalGraph
 
         adata, graph = simulate_nb(n_genes=200, n_cells=40_000, n_perturbations=60, n_contexts=4, knockdown_factor=0.15,
                                    seed=11)  # fmt: skip

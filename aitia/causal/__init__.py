@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .graph import CausalGraph, EdgeLabels, EdgeScores
+from ..types.graph import CausalGraph, EdgeLabels, EdgeScores
 
 __all__ = ["CausalGraph", "EdgeLabels", "EdgeScores"]

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from anndata import AnnData
 
-from .graph import EdgeScores
+from ..types.graph import EdgeScores
 
 
 def _dense(adata: AnnData) -> np.ndarray:

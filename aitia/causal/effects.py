@@ -1,4 +1,4 @@
-"""EffectTable: what perturbations do to genes, per context - the object perturbation predictors read and write.
+"""Building EffectTables from perturbation data (the table itself lives in :mod:`aitia.types.effects`).
 
 The contract is the long table ``context, perturbation, gene, effect, label`` (effect = log fold change or z,
 label = differentially expressed 0/1). Internally the table is held as dense ``contexts x perturbations x genes``
@@ -16,199 +16,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
+from .. import datasets
 from ..datasets.validate import CONTEXT_KEY, CONTROL, PERTURBATION_KEY, validate_perturbation_data
 from ..errors import DataValidationError, UnknownGeneError
+from ..types.effects import EffectTable
 
 logger = logging.getLogger(__name__)
-
-COLUMNS = ("context", "perturbation", "gene", "effect", "label")
-
-
-@dataclass
-class EffectTable:
-    """Effects of perturbations on genes in contexts.
-
-    Attributes:
-        contexts, perturbations, genes: the index of each axis.
-        effect: ``(C, P, G)`` float32, NaN = not measured.
-        label: ``(C, P, G)`` float32 in [0, 1] (observed 0/1 or predicted probability), NaN = unknown.
-        meta: provenance.
-    """
-
-    contexts: list[str]
-    perturbations: list[str]
-    genes: list[str]
-    effect: np.ndarray
-    label: np.ndarray
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for name, axis in (
-            ("contexts", self.contexts),
-            ("perturbations", self.perturbations),
-            ("genes", self.genes),
-        ):
-            if len(set(axis)) != len(axis):
-                raise DataValidationError(f"Duplicated {name} in EffectTable.")
-        shape = (len(self.contexts), len(self.perturbations), len(self.genes))
-        self.effect = np.asarray(self.effect, dtype=np.float32)
-        self.label = np.asarray(self.label, dtype=np.float32)
-        if self.effect.shape != shape or self.label.shape != shape:
-            raise DataValidationError(
-                f"effect/label must have shape {shape}, got {self.effect.shape}/{self.label.shape}."
-            )
-        if np.isinf(self.effect).any():
-            raise DataValidationError("Effects contain inf.")
-
-    @property
-    def shape(self) -> tuple[int, int, int]:
-        return self.effect.shape  # type: ignore[return-value]
-
-    @property
-    def observed(self) -> np.ndarray:
-        """``(C, P)`` mask of (context, perturbation) pairs with any measured gene."""
-        return ~np.isnan(self.effect).all(axis=2)
-
-    def pairs(self) -> pd.DataFrame:
-        """Observed (context, perturbation) pairs."""
-        c, p = np.nonzero(self.observed)
-        return pd.DataFrame(
-            {"context": np.asarray(self.contexts)[c], "perturbation": np.asarray(self.perturbations)[p]}
-        )
-
-    # ------------------------------------------------------------------ long form
-    @classmethod
-    def from_frame(
-        cls, frame: pd.DataFrame, default_context: str = "default", label_threshold: float | None = None
-    ) -> EffectTable:
-        """Build from a long table. Column aliases: pert/perturbation, gene/target, cell_line/context.
-
-        Either ``effect`` or ``label`` may be missing (the other is required); with ``label_threshold`` a missing
-        label is derived as ``|effect| >= threshold``.
-
-        Raises:
-            DataValidationError: missing columns, duplicated (context, perturbation, gene) keys, non-numeric values.
-        """
-        df = frame.rename(columns={c: c.strip().lower() for c in frame.columns})
-        df = df.rename(columns={k: v for k, v in {"pert": "perturbation", "target": "gene", "cell_line": "context",
-                                                   "condition": "context", "lfc": "effect", "logfc": "effect",
-                                                   "de": "label"}.items() if k in df.columns and v not in df.columns})  # fmt: skip
-        missing = {"perturbation", "gene"} - set(df.columns)
-        if missing:
-            raise DataValidationError(
-                f"Effect table lacks columns {sorted(missing)}; has {list(frame.columns)}."
-            )
-        if "effect" not in df.columns and "label" not in df.columns:
-            raise DataValidationError("Effect table needs an 'effect' column, a 'label' column, or both.")
-        if "context" not in df.columns:
-            df["context"] = default_context
-        for col in ("context", "perturbation", "gene"):
-            df[col] = df[col].astype(str)
-        dup = df.duplicated(["context", "perturbation", "gene"])
-        if dup.any():
-            ex = df.loc[dup, ["context", "perturbation", "gene"]].head(3).values.tolist()
-            raise DataValidationError(
-                f"{int(dup.sum())} duplicated (context, perturbation, gene) keys, e.g. {ex}."
-            )
-        for col in ("effect", "label"):
-            if col in df.columns:
-                vals = pd.to_numeric(df[col], errors="coerce")
-                bad = vals.isna() & df[col].notna()
-                if bad.any():
-                    raise DataValidationError(
-                        f"Column {col!r} has non-numeric values, e.g. {df.loc[bad, col].head(3).tolist()}."
-                    )
-                df[col] = vals
-        if "label" in df.columns and not df["label"].dropna().isin([0, 1]).all():
-            raise DataValidationError("Labels must be 0 or 1.")
-        contexts = list(dict.fromkeys(df["context"]))
-        perts = list(dict.fromkeys(df["perturbation"]))
-        genes = list(dict.fromkeys(df["gene"]))
-        ci = df["context"].map({c: i for i, c in enumerate(contexts)}).to_numpy()
-        pi = df["perturbation"].map({p: i for i, p in enumerate(perts)}).to_numpy()
-        gi = df["gene"].map({g: i for i, g in enumerate(genes)}).to_numpy()
-        shape = (len(contexts), len(perts), len(genes))
-        eff = np.full(shape, np.nan, np.float32)
-        lab = np.full(shape, np.nan, np.float32)
-        if "effect" in df.columns:
-            eff[ci, pi, gi] = df["effect"].to_numpy(np.float32)
-        if "label" in df.columns:
-            lab[ci, pi, gi] = df["label"].to_numpy(np.float32)
-        elif label_threshold is not None:
-            lab[ci, pi, gi] = (np.abs(df["effect"].to_numpy()) >= label_threshold).astype(np.float32)
-        if "effect" not in df.columns:
-            eff[ci, pi, gi] = 0.0  # labels only: effects unknown, kept finite so masks follow the labels
-        return cls(contexts, perts, genes, eff, lab, meta={"source": "frame"})
-
-    def to_frame(self, dropna: bool = True) -> pd.DataFrame:
-        """The long table ``context, perturbation, gene, effect, label``."""
-        c, p, g = np.nonzero(~np.isnan(self.effect)) if dropna else np.indices(self.shape).reshape(3, -1)
-        return pd.DataFrame(
-            {
-                "context": np.asarray(self.contexts, dtype=object)[c],
-                "perturbation": np.asarray(self.perturbations, dtype=object)[p],
-                "gene": np.asarray(self.genes, dtype=object)[g],
-                "effect": self.effect[c, p, g],
-                "label": self.label[c, p, g],
-            }
-        )
-
-    @classmethod
-    def read(cls, path: str | Path, **kw: Any) -> EffectTable:
-        """Read a long CSV/TSV/parquet (e.g. a published DE label table with columns pert, gene, label)."""
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"No effect table at {path}.")
-        try:
-            if path.suffix == ".parquet":
-                df = pd.read_parquet(path)
-            else:
-                df = pd.read_csv(path, sep="\t" if path.suffix in (".tsv", ".txt") else ",")
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            raise DataValidationError(f"Could not parse {path}: {exc}") from exc
-        return cls.from_frame(df, **kw)
-
-    def write(self, path: str | Path) -> Path:
-        path = Path(path)
-        self.to_frame().to_csv(path, index=False)
-        return path
-
-    # ------------------------------------------------------------------ selection
-    def subset(self, keep: np.ndarray) -> EffectTable:
-        """A copy where only (context, perturbation) pairs with ``keep[c, p]`` stay observed."""
-        eff = np.where(keep[:, :, None], self.effect, np.nan)
-        lab = np.where(keep[:, :, None], self.label, np.nan)
-        return EffectTable(self.contexts, self.perturbations, self.genes, eff, lab, meta=dict(self.meta))
-
-    def reindex(
-        self, contexts: Sequence[str], perturbations: Sequence[str], genes: Sequence[str]
-    ) -> EffectTable:
-        """Same data on other axes (missing entries NaN)."""
-        out_e = np.full((len(contexts), len(perturbations), len(genes)), np.nan, np.float32)
-        out_l = out_e.copy()
-        ci = [(i, self.contexts.index(c)) for i, c in enumerate(contexts) if c in self.contexts]
-        pi = [
-            (i, self.perturbations.index(p)) for i, p in enumerate(perturbations) if p in self.perturbations
-        ]
-        gi = [(i, self.genes.index(g)) for i, g in enumerate(genes) if g in self.genes]
-        if ci and pi and gi:
-            a, b = zip(*ci)
-            c_, d = zip(*pi)
-            e, f = zip(*gi)
-            out_e[np.ix_(a, c_, e)] = self.effect[np.ix_(b, d, f)]
-            out_l[np.ix_(a, c_, e)] = self.label[np.ix_(b, d, f)]
-        return EffectTable(
-            list(contexts), list(perturbations), list(genes), out_e, out_l, meta=dict(self.meta)
-        )
 
 
 def _log_normalize(x: np.ndarray) -> np.ndarray:
@@ -279,31 +98,40 @@ def effects_from_adata(
                        meta={"source": (adata.uns.get("aitia") or {}).get("dataset", "adata"), "method": method})  # fmt: skip
 
 
-def effects_for_dataset(name: str, **kw: Any) -> EffectTable:
-    """EffectTable of a built-in dataset: DREAM4 (contexts knockout / knockdown vs wild type), kemmeren-mrcl
-    (deletions vs wild type, robust z, |z| >= 5 as in the MRCL labels), sachs (inhibitors/activators per stimulus)."""
-    from .. import datasets
+def effects_for_dataset(name: str, **load_options: Any) -> EffectTable:
+    """EffectTable of a built-in dataset, built as its registry entry says (:class:`aitia.datasets.EffectSettings`).
 
-    if name.startswith("dream4"):
-        adata = datasets.load(name, parts=("wildtype", "knockouts", "knockdowns", "multifactorial"))
-        # the single wild-type sample cannot define spread: z against all samples of the network
-        adata.obs["context"] = adata.obs["intervention_type"].replace({"control": "knockout"}).astype(str)
-        parts = []
-        for ctx in ("knockout", "knockdown"):
-            sub = adata[
-                adata.obs["intervention_type"].isin([ctx, "multifactorial", "control"]).to_numpy()
-            ].copy()
-            sub.obs["context"] = ctx
-            parts.append(effects_from_adata(sub, method="robust_z", reference="all", z_threshold=kw.get("z_threshold", 3.0),
-                                            normalize="none"))  # fmt: skip
-        return _stack(parts, name)
-    if name == "kemmeren-mrcl":
-        adata = datasets.load(name, instance=kw.get("instance", 0))
-        return effects_from_adata(
-            adata, method="robust_z", z_threshold=kw.get("z_threshold", 5.0), normalize="none"
-        )
-    adata = datasets.load(name)
-    return effects_from_adata(adata, normalize="none" if name == "sachs" else "auto")
+    Args:
+        name: a built-in dataset.
+        **load_options: passed to ``datasets.load`` (e.g. ``instance=3``), over the entry's own options.
+
+    Example:
+        >>> effects_for_dataset("dream4-10-1").contexts
+        ['knockout', 'knockdown']
+    """
+    rule = datasets.rules(name).effects
+    return dataset_effects(datasets.load(name, **(rule.load_options | load_options)))
+
+
+def dataset_effects(adata: AnnData) -> EffectTable:
+    """EffectTable of perturbation data, built with the rules of the dataset it was loaded from (defaults for
+    user data; see :func:`aitia.datasets.rules_for`).
+
+    Example:
+        >>> from aitia import datasets
+        >>> dataset_effects(datasets.load("dream4-10-1")).contexts
+        ['knockout', 'knockdown']
+    """
+    rule = datasets.rules_for(adata).effects
+    if not rule.contexts_from_intervention_types:
+        return effects_from_adata(adata, **rule.effect_kwargs())
+    itype = adata.obs["intervention_type"].astype(str)
+    parts = []
+    for ctx in rule.contexts_from_intervention_types:
+        sub = adata[itype.isin([ctx, *rule.shared_intervention_types]).to_numpy()].copy()
+        sub.obs[CONTEXT_KEY] = ctx
+        parts.append(effects_from_adata(sub, **rule.effect_kwargs()))
+    return _stack(parts, datasets.dataset_name(adata) or "adata")
 
 
 def _stack(tables: list[EffectTable], source: str) -> EffectTable:

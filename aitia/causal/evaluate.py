@@ -26,7 +26,7 @@ from .metrics import (
     scored_pairs,
     shd,
 )
-from .truth import InterventionalTruth, interventional_truth, truth_settings
+from .truth import InterventionalTruth, dataset_truth, interventional_truth, truth_settings
 
 __all__ = [
     "Calibration",
@@ -39,6 +39,7 @@ __all__ = [
     "as_labels",
     "calibration",
     "causalbench_statistics",
+    "dataset_truth",
     "edge_metrics",
     "graph_metrics",
     "interventional_truth",

@@ -2,7 +2,7 @@
 
 Example:
     >>> import numpy as np
-    >>> from aitia.causal.graph import EdgeScores, CausalGraph
+    >>> from aitia.types.graph import EdgeScores, CausalGraph
     >>> s = EdgeScores(np.array([[0, .9, .2], [.1, 0, .8], [.3, .4, 0]]), ["A", "B", "C"])
     >>> m = edge_metrics(s, CausalGraph.from_edges([("A", "B"), ("B", "C")]))
     >>> m.auroc
@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from ..errors import DataValidationError
-from .graph import CausalGraph, EdgeLabels, EdgeScores
+from ..types.graph import CausalGraph, EdgeLabels, EdgeScores
 from .truth import InterventionalTruth
 
 logger = logging.getLogger(__name__)

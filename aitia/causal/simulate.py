@@ -29,7 +29,7 @@ from anndata import AnnData
 
 from ..datasets.validate import CONTROL
 from ..errors import DataValidationError
-from .graph import CausalGraph
+from ..types.graph import CausalGraph
 
 logger = logging.getLogger(__name__)
 

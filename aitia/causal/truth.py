@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from anndata import AnnData
 from scipy import stats
 
+from .. import datasets
 from ..datasets.validate import (
     CONTEXT_KEY,
     CONTROL,
@@ -32,7 +33,7 @@ from ..datasets.validate import (
     validate_perturbation_data,
 )
 from ..errors import DataValidationError
-from .graph import EdgeLabels
+from ..types.graph import EdgeLabels
 
 logger = logging.getLogger(__name__)
 
@@ -104,22 +105,27 @@ class InterventionalTruth:
         return out.reset_index(drop=True)
 
 
-def truth_settings(dataset: str) -> dict[str, Any]:
-    """The interventional-truth settings that suit a built-in dataset's design.
+def truth_settings(dataset: str | AnnData) -> dict[str, Any]:
+    """The interventional-truth settings of a built-in dataset (by name or loaded AnnData); defaults for user data.
 
-    DREAM4 has one wild-type sample, so every knockout is z-scored against all samples (|robust z| >= 3); Kemmeren
-    deletions are single profiles scored like the MRCL labels (|robust z| >= 5 vs wild type); cell-level data (sachs,
-    simulations) use the Mann-Whitney test against controls.
+    The rule lives in the dataset's registry entry (:func:`aitia.datasets.rules`).
 
     Example:
         >>> truth_settings("dream4-10-1")["reference"]
         'all'
     """
-    if dataset.startswith("dream4"):
-        return {"method": "robust_z", "reference": "all", "z_threshold": 3.0}
-    if dataset.startswith("kemmeren"):
-        return {"method": "robust_z", "reference": "control", "z_threshold": 5.0}
-    return {"method": "mannwhitney"}
+    rules = datasets.rules(dataset) if isinstance(dataset, str) else datasets.rules_for(dataset)
+    return rules.truth.kwargs()
+
+
+def dataset_truth(adata: AnnData, progress: bool = False, **overrides: Any) -> InterventionalTruth:
+    """:func:`interventional_truth` with the settings of the dataset ``adata`` was loaded from.
+
+    Example:
+        >>> dataset_truth(datasets.load("dream4-10-1")).labels.n_positive > 0
+        True
+    """
+    return interventional_truth(adata, progress=progress, **(truth_settings(adata) | overrides))
 
 
 def interventional_truth(

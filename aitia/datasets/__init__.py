@@ -10,13 +10,44 @@ from __future__ import annotations
 
 from .builtin import load_dream4_timeseries
 from .io import download, read_h5ad, read_perturbseq, read_table
-from .registry import DatasetInfo, ground_truth, info, list_datasets, load
+from .registry import (
+    DEFAULT_DATASET,
+    DatasetInfo,
+    dataset_name,
+    default_dataset,
+    evaluation_truths,
+    ground_truth,
+    info,
+    list_datasets,
+    load,
+    question_candidates,
+    question_vocabulary,
+    reference_graphs,
+    rules,
+    rules_for,
+    training_labels,
+)
+from .rules import DEFAULT_RULES, DatasetRules, EffectSettings, TruthSettings
 from .validate import CONTROL, split_targets, validate_perturbation_data
 
 list = list_datasets  # noqa: A001  (the registry's public name, as in the contract)
 
 __all__ = [
     "CONTROL",
+    "DEFAULT_DATASET",
+    "DEFAULT_RULES",
+    "DatasetRules",
+    "EffectSettings",
+    "TruthSettings",
+    "dataset_name",
+    "default_dataset",
+    "evaluation_truths",
+    "question_candidates",
+    "question_vocabulary",
+    "reference_graphs",
+    "rules",
+    "rules_for",
+    "training_labels",
     "DatasetInfo",
     "download",
     "ground_truth",

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 
-from ..causal.graph import CausalGraph, EdgeLabels
 from ..errors import DataValidationError
+from ..types.graph import CausalGraph, EdgeLabels
 from .validate import CONTROL, validate_perturbation_data
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,6 @@
-"""Registry of the built-in datasets: ``list()``, ``info(name)``, ``load(name, **kw)``, ``ground_truth(name)``."""
+"""Registry of the built-in datasets: ``list()``, ``info(name)``, ``load(name, **kw)``, ``ground_truth(name)``,
+``rules(name)``. Each entry owns every rule about its dataset (truth and effect settings, label splits, which
+truths evaluate); nothing outside :mod:`aitia.datasets` names a built-in dataset."""
 
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ from typing import Any
 from anndata import AnnData
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..causal.graph import CausalGraph, EdgeLabels
 from ..errors import UnknownDatasetError
+from ..types.graph import CausalGraph, EdgeLabels
 from . import builtin
+from .rules import DEFAULT_RULES, DatasetRules, EffectSettings, TruthSettings
 
 
 class DatasetInfo(BaseModel):
@@ -37,7 +40,7 @@ class _Entry:
     loader: Callable[..., AnnData]
     truth: Callable[..., CausalGraph | EdgeLabels]
     default_truth: str
-    extra: dict[str, Any] = field(default_factory=dict)
+    rules: DatasetRules = field(default_factory=DatasetRules)
 
 
 _REGISTRY: dict[str, _Entry] = {}
@@ -59,6 +62,15 @@ def _register() -> None:
         builtin.load_sachs,
         lambda which="consensus": builtin.sachs_graph(which),
         "consensus",
+        DatasetRules(
+            # ~800 cells per condition: Mann-Whitney against the controls of the same stimulus
+            truth=TruthSettings(method="mannwhitney"),
+            effects=EffectSettings(method="mannwhitney", normalize="none"),  # distributed as ln(x + 10)
+            evaluation_truths=["consensus", "bnlearn", "tetrad"],
+            reference_graphs=["consensus", "bnlearn", "tetrad"],
+            names_in_questions=True,  # Mek, Erk, PIP3: protein names, not gene symbols
+            question_rank=0,
+        ),
     )
     for size in (10, 100):
         for net in range(1, 6):
@@ -78,6 +90,22 @@ def _register() -> None:
                 lambda size=size, net=net, **kw: builtin.load_dream4(size, net, **kw),
                 lambda which="gold", size=size, net=net: builtin.dream4_graph(size, net),
                 "gold",
+                DatasetRules(
+                    # one wild-type profile cannot define spread: z against all samples of the network
+                    truth=TruthSettings(method="robust_z", reference="all", z_threshold=3.0),
+                    effects=EffectSettings(
+                        method="robust_z",
+                        reference="all",
+                        z_threshold=3.0,
+                        normalize="none",
+                        load_options={"parts": builtin.DREAM4_PARTS},
+                        contexts_from_intervention_types=["knockout", "knockdown"],
+                        shared_intervention_types=["multifactorial", "control"],
+                    ),
+                    evaluation_truths=["gold"],
+                    reference_graphs=["gold"],
+                    question_rank=2 if (size, net) == (100, 1) else None,
+                ),
             )
     _REGISTRY["kemmeren-mrcl"] = _Entry(
         DatasetInfo(
@@ -95,6 +123,14 @@ def _register() -> None:
         builtin.load_kemmeren,
         lambda which="all", instance=0: builtin.kemmeren_labels(instance, which),
         "all",
+        DatasetRules(
+            # single deletion profiles, scored like the MRCL labels: |robust z| >= 5 against wild type
+            truth=TruthSettings(method="robust_z", reference="control", z_threshold=5.0),
+            effects=EffectSettings(method="robust_z", reference="control", z_threshold=5.0, normalize="none"),
+            training_truth="train",  # the revealed 20% of labels; the other 80% ("test") evaluate
+            evaluation_truths=["test"],
+            question_rank=1,
+        ),
     )
 
 
@@ -107,6 +143,86 @@ def _entry(name: str) -> _Entry:
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise UnknownDatasetError(f"Unknown dataset {name!r}.{hint} Available: {', '.join(_REGISTRY)}.")
     return _REGISTRY[name]
+
+
+#: The dataset the demo, the CLI and the planner use when none is named.
+DEFAULT_DATASET = "sachs"
+
+
+def default_dataset() -> str:
+    """The dataset used when a command or question names none.
+
+    Example:
+        >>> default_dataset() in list_datasets()
+        True
+    """
+    return DEFAULT_DATASET
+
+
+def rules(name: str) -> DatasetRules:
+    """The rules of a built-in dataset (truth and effect settings, label splits, evaluation truths).
+
+    Example:
+        >>> rules("kemmeren-mrcl").training_truth
+        'train'
+    """
+    return _entry(name).rules
+
+
+def dataset_name(adata: AnnData) -> str | None:
+    """The registry name a loaded AnnData came from (``uns["aitia"]["dataset"]``), or None for user data."""
+    name = (adata.uns.get("aitia") or {}).get("dataset")
+    return str(name) if name is not None and str(name) in _REGISTRY else None
+
+
+def rules_for(adata: AnnData) -> DatasetRules:
+    """The rules of the dataset an AnnData was loaded from; :data:`DEFAULT_RULES` for user data.
+
+    Example:
+        >>> rules_for(load("dream4-10-1")).truth.z_threshold
+        3.0
+    """
+    name = dataset_name(adata)
+    return _REGISTRY[name].rules if name else DEFAULT_RULES
+
+
+def evaluation_truths(name: str, **kwargs: Any) -> dict[str, CausalGraph | EdgeLabels]:
+    """The truths that score a learned graph on a built-in dataset, by name (never the training truth)."""
+    return {which: ground_truth(name, which, **kwargs) for which in rules(name).evaluation_truths}
+
+
+def reference_graphs(name: str) -> dict[str, CausalGraph]:
+    """The reference graphs of a built-in dataset, by truth name (empty for label-only truths)."""
+    out: dict[str, CausalGraph] = {}
+    for which in rules(name).reference_graphs:
+        g = ground_truth(name, which)
+        if isinstance(g, CausalGraph):
+            out[which] = g
+    return out
+
+
+def training_labels(name: str, **kwargs: Any) -> EdgeLabels | None:
+    """The labels a supervised learner may train on, when the dataset ships a split (else None)."""
+    which = rules(name).training_truth
+    if which is None:
+        return None
+    g = ground_truth(name, which, **kwargs)
+    return g if isinstance(g, EdgeLabels) else None
+
+
+def question_candidates() -> list[str]:
+    """Datasets the planner tries, in order, for a question that names none."""
+    ranked = [(e.rules.question_rank, n) for n, e in _REGISTRY.items() if e.rules.question_rank is not None]
+    return [n for _, n in sorted(ranked)]
+
+
+def question_vocabulary() -> dict[str, str]:
+    """Lower-case variable name -> name, over datasets whose variable names are recognised in questions."""
+    out: dict[str, str] = {}
+    for name, entry in _REGISTRY.items():
+        if entry.rules.names_in_questions:
+            out.update({str(v).lower(): str(v) for v in load(name).var_names})
+    return out
 
 
 def list_datasets() -> list[str]:

@@ -1,4 +1,5 @@
-"""Knowledge layer: gene resolver and tagger, literature store, curated priors, evidence extraction.
+"""Knowledge layer: gene resolver and tagger, literature store, curated priors, evidence extraction, hypothesis
+generation and the LLM backends it uses.
 
 Heavy parts (chromadb, the embedding model) load on first use of :class:`LiteratureStore`.
 """
@@ -22,6 +23,10 @@ _LAZY = {
     "evidence_for": ".evidence",
     "Claim": ".evidence",
     "EvidenceSummary": ".evidence",
+    "HypothesisGenerator": ".hypotheses",
+    "Hypothesis": ".hypotheses",
+    "HypothesisSet": ".hypotheses",
+    "get_backend": ".llm",
 }
 
 __all__ = sorted(_LAZY)

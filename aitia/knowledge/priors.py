@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..causal.graph import CausalGraph, EdgeScores, read_edge_table
 from ..errors import DataValidationError
+from ..types.graph import CausalGraph, EdgeScores, read_edge_table
 from .resources import knowledge_path
 
 logger = logging.getLogger(__name__)

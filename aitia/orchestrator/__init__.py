@@ -1,5 +1,5 @@
-"""Orchestration: LLM backends, hypothesis generation, the agent and planner, the hypothesis-to-validation loop,
-run directories and reports. Submodules import their heavy dependencies (langchain, transformers) on first use."""
+"""Orchestration: the agent and planner, the hypothesis-to-validation loop, evaluation of runs and reports
+(hypothesis generation and LLM backends live in :mod:`aitia.knowledge`, the run directory in :mod:`aitia.run`). Submodules import their heavy dependencies (langchain, transformers) on first use."""
 
 from __future__ import annotations
 
@@ -8,13 +8,8 @@ from .._lazy import lazy_getattr
 _LAZY = {
     "ask": ".agent",
     "Answer": ".agent",
-    "HypothesisGenerator": ".hypotheses",
-    "Hypothesis": ".hypotheses",
-    "HypothesisSet": ".hypotheses",
-    "get_backend": ".llm",
     "LoopConfig": ".loop",
     "run_loop": ".loop",
-    "Run": ".run",
 }
 
 __all__ = sorted(_LAZY)

@@ -110,13 +110,11 @@ _STOPWORDS = {"does", "do", "what", "which", "would", "will", "the", "in", "of",
 
 
 def genes_in_question(question: str) -> list[str]:
-    """Gene names in a question, in order: built-in dataset variables (e.g. sachs' 'Mek') and resolvable symbols."""
+    """Gene names in a question, in order: variable names of datasets whose names are not gene symbols (e.g. 'Mek') and resolvable symbols."""
     from .. import datasets
     from ..knowledge.genes import get_resolver, get_tagger
 
-    var_names: dict[str, str] = {}
-    for name in ("sachs",):
-        var_names.update({str(v).lower(): str(v) for v in datasets.load(name).var_names})
+    var_names = datasets.question_vocabulary()
     found: list[tuple[int, str]] = []
     for m in re.finditer(r"[A-Za-z0-9][A-Za-z0-9\-/]*", question):
         tok = m.group(0)
@@ -154,7 +152,7 @@ class Planner:
         from .. import datasets
 
         named = [n for n in datasets.list_datasets() if n in question.lower()]
-        candidates = named + [n for n in ("sachs", "kemmeren-mrcl", "dream4-100-1") if n not in named]
+        candidates = named + [n for n in datasets.question_candidates() if n not in named]
         for name in candidates:
             try:
                 self.tb._match_genes(name, genes)
@@ -279,7 +277,7 @@ class Planner:
         from .. import datasets
 
         named = [n for n in datasets.list_datasets() if n in q.lower()]
-        ds = named[0] if named else "sachs"
+        ds = named[0] if named else datasets.default_dataset()
         if not [h for h in self.tb.run.objects if h.startswith("scores")]:
             for method in ("correlation", "partial_correlation"):
                 self._call("learn_graph", dataset=ds, method=method)
@@ -313,8 +311,8 @@ def ask(question: str, backend: Any = None, store: Any = None, run: Any = None, 
         model: a LangChain chat model to use directly (tests, custom providers).
     """
     from ..config import get_settings
-    from .llm import LLMBackend, OpenAIBackend, get_backend
-    from .run import Run
+    from ..knowledge.llm import LLMBackend, OpenAIBackend, get_backend
+    from ..run import Run
 
     if run is None:
         run = Run.create(

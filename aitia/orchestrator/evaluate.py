@@ -9,8 +9,8 @@ import networkx as nx
 from anndata import AnnData
 
 from ..causal.evaluate import calibration, edge_metrics
-from ..causal.graph import CausalGraph
-from .hypotheses import HypothesisSet
+from ..knowledge.hypotheses import HypothesisSet
+from ..types.graph import CausalGraph
 
 
 def evaluate_hypotheses(

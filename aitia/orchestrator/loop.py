@@ -25,7 +25,7 @@ from anndata import AnnData
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import AitiaError
-from .run import Run
+from ..run import Run
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def _subset_rows(adata: AnnData, sources: set[str]) -> AnnData:
 
 
 def _labels_for(truth: Any, sources: set[str]) -> Any:
-    from ..causal.graph import EdgeLabels
+    from ..types.graph import EdgeLabels
 
     lab = truth.labels
     keep = [i for i, s in enumerate(lab.sources) if s in sources]
@@ -103,10 +103,10 @@ def run_loop(
     """
     from .. import datasets
     from ..causal import learners as L
-    from ..causal.evaluate import edge_metrics, interventional_truth
-    from ..causal.graph import EdgeScores
+    from ..causal.evaluate import dataset_truth, edge_metrics
+    from ..knowledge.hypotheses import HypothesisGenerator, HypothesisSet
     from ..tools.toolbox import suggest_from_scores
-    from .hypotheses import HypothesisGenerator, HypothesisSet
+    from ..types.graph import EdgeScores
     from .report import write_report
 
     say = on_progress or (lambda s: None)
@@ -115,18 +115,13 @@ def run_loop(
     if adata is None:
         adata = datasets.load(config.dataset)
     if gold is None:
-        gold = {}
-        if config.dataset in datasets.list_datasets():
-            for which in datasets.info(config.dataset).truths:
-                g = datasets.ground_truth(config.dataset, which)
-                if hasattr(g, "edges"):
-                    gold[which] = g
+        gold = datasets.reference_graphs(config.dataset) if config.dataset in datasets.list_datasets() else {}
     genes = [str(g) for g in adata.var_names]
     rng = np.random.default_rng(config.seed)
 
     say("computing interventional truth")
     t0 = time.perf_counter()
-    truth = interventional_truth(adata, progress=False)
+    truth = dataset_truth(adata)
     run.log("truth", sources=list(truth.labels.sources), n_significant=truth.labels.n_positive,
             seconds=round(time.perf_counter() - t0, 2))  # fmt: skip
     pool = list(truth.labels.sources)
@@ -248,10 +243,10 @@ def run_loop(
 
 def _observed_effects(adata: AnnData) -> Any:
     """The dataset's EffectTable (computed once per run), or None when it has no testable perturbations."""
-    from ..causal.effects import effects_from_adata
+    from ..causal.effects import dataset_effects
 
     try:
-        return effects_from_adata(adata, normalize="none")
+        return dataset_effects(adata)
     except AitiaError as exc:
         logger.info("no effect table for perturbation prediction: %s", exc)
         return None

@@ -179,7 +179,7 @@ class ToolBox:
     def __init__(
         self, run: Any = None, store: Any = None, backend: Any = None, prior: str = "trrust+collectri"
     ) -> None:
-        from ..orchestrator.run import Run
+        from ..run import Run
 
         self.run = run or Run.create(tempfile.mkdtemp(prefix="aitia-run-"), {"kind": "toolbox"})
         self.store = store
@@ -207,11 +207,9 @@ class ToolBox:
 
     def interventional_truth(self, name: str) -> Any:
         if name not in self._truth:
-            from ..causal.evaluate import interventional_truth, truth_settings
+            from ..causal.evaluate import dataset_truth
 
-            self._truth[name] = interventional_truth(
-                self._dataset(name), progress=False, **truth_settings(name)
-            )
+            self._truth[name] = dataset_truth(self._dataset(name))
         return self._truth[name]
 
     def _match_genes(self, name: str, genes: list[str]) -> list[str]:
@@ -376,7 +374,7 @@ class ToolBox:
             context: experimental context, e.g. 'in T cells'.
             top: hypotheses listed in the result.
         """
-        from ..orchestrator.hypotheses import HypothesisGenerator
+        from ..knowledge.hypotheses import HypothesisGenerator
 
         gen = HypothesisGenerator(backend=self.backend, store=self.store, prior=self._prior_net(), context=context,
                                   on_event=lambda e: self.run.log(f"hypothesis:{e.get('type')}", **{k: v for k, v in e.items() if k != "type"}))  # fmt: skip
@@ -414,13 +412,11 @@ class ToolBox:
         est = learners.get(method)
         labels = None
         if est.uses_labels:
-            labels = (datasets.ground_truth(dataset, "train") if dataset == "kemmeren-mrcl"
-                      else self.interventional_truth(dataset).labels)  # fmt: skip
+            labels = datasets.training_labels(dataset) or self.interventional_truth(dataset).labels
         scores = est.fit(adata, prior=prior, labels=labels).predict_scores()
         metrics = {}
-        for which in datasets.info(dataset).truths:
-            if which != "train":
-                metrics[which] = round(edge_metrics(scores, datasets.ground_truth(dataset, which)).auroc, 3)
+        for which, truth in datasets.evaluation_truths(dataset).items():
+            metrics[which] = round(edge_metrics(scores, truth).auroc, 3)
         handle = self.run.put(scores, "scores")
         self.run.log("metric", tool="learn_graph", dataset=dataset, method=method, metrics=metrics)
         return GraphResult(handle=handle, method=method, top=self._top(scores, top), metrics=metrics)

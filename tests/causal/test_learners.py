@@ -7,9 +7,9 @@ from sklearn.base import clone
 
 from aitia.causal import learners
 from aitia.causal.evaluate import edge_metrics, interventional_truth
-from aitia.causal.graph import EdgeScores
 from aitia.causal.simulate import simulate_linear_gaussian
 from aitia.errors import AitiaError, DataValidationError, NotFittedError
+from aitia.types.graph import EdgeScores
 
 FAST = {
     "notears": {"max_iter": 4, "inner_steps": 100},

@@ -13,8 +13,8 @@ from aitia.causal.evaluate import (
     interventional_truth,
     shd,
 )
-from aitia.causal.graph import CausalGraph, EdgeLabels, EdgeScores
 from aitia.errors import DataValidationError
+from aitia.types.graph import CausalGraph, EdgeLabels, EdgeScores
 
 
 def test_auroc_auprc_hand_computed():

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from aitia.causal.graph import CausalGraph
 from aitia.causal.simulate import random_dag, simulate_linear_gaussian, simulate_nb
 from aitia.errors import DataValidationError
+from aitia.types.graph import CausalGraph
 
 
 @pytest.mark.parametrize("kind", ["erdos_renyi", "scale_free"])

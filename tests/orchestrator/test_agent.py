@@ -7,9 +7,9 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
+from aitia.knowledge.llm import OpenAIBackend
 from aitia.orchestrator.agent import Planner, ask, genes_in_question, run_agent
-from aitia.orchestrator.llm import OpenAIBackend
-from aitia.orchestrator.run import Run
+from aitia.run import Run
 from aitia.tools import TOOL_NAMES, ToolBox
 
 from .fake_openai import FakeOpenAI, completion

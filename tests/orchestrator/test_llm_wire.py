@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from aitia.orchestrator.hypotheses import HypothesisGenerator, extract_json, yes_probability
-from aitia.orchestrator.llm import LLMError, OpenAIBackend, ReplyCache
+from aitia.knowledge.hypotheses import HypothesisGenerator, extract_json, yes_probability
+from aitia.knowledge.llm import LLMError, OpenAIBackend, ReplyCache
 
 from .fake_openai import FakeOpenAI, completion
 

@@ -14,8 +14,8 @@ def test_smollm2_generates_and_hypothesizes(tmp_path, monkeypatch):
     from aitia.config import get_settings
 
     get_settings.cache_clear()
-    from aitia.orchestrator.hypotheses import HypothesisGenerator
-    from aitia.orchestrator.llm import get_backend
+    from aitia.knowledge.hypotheses import HypothesisGenerator
+    from aitia.knowledge.llm import get_backend
 
     backend = get_backend("local")
     reply = backend.chat([{"role": "user", "content": "Say yes or no: is TP53 a gene?"}], "smoke", logprobs=True,

@@ -7,7 +7,7 @@ import pytest
 from aitia.causal.simulate import simulate_nb
 from aitia.orchestrator import loop as loop_mod
 from aitia.orchestrator.loop import LoopConfig, run_loop
-from aitia.orchestrator.run import Run
+from aitia.run import Run
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator
 
 from ...datasets.validate import CONTROL, PERTURBATION_KEY, split_targets, validate_perturbation_data
 from ...errors import DataValidationError, NotFittedError
-from ..graph import EdgeLabels, EdgeScores
+from ...types.graph import EdgeLabels, EdgeScores
 
 logger = logging.getLogger(__name__)
 

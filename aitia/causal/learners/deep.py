@@ -17,7 +17,7 @@ from anndata import AnnData
 
 from ...config import resolve_device
 from ...errors import DataValidationError
-from ..graph import EdgeLabels, EdgeScores
+from ...types.graph import EdgeLabels, EdgeScores
 from .base import BaseLearner
 from .features import PairStatistics, all_pairs_blocks, derive_labels, training_pairs
 

@@ -14,7 +14,7 @@ from anndata import AnnData
 from sklearn.base import clone
 
 from ...errors import DataValidationError
-from ..graph import EdgeLabels, EdgeScores
+from ...types.graph import EdgeLabels, EdgeScores
 from .base import BaseLearner
 from .correlation import rank01
 

@@ -15,7 +15,7 @@ import numpy as np
 from anndata import AnnData
 
 from ...errors import DataValidationError
-from ..graph import EdgeLabels, EdgeScores
+from ...types.graph import EdgeLabels, EdgeScores
 from .base import BaseLearner
 
 logger = logging.getLogger(__name__)

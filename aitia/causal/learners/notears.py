@@ -12,7 +12,7 @@ import numpy as np
 from anndata import AnnData
 
 from ...config import resolve_device
-from ..graph import EdgeLabels, EdgeScores
+from ...types.graph import EdgeLabels, EdgeScores
 from .base import BaseLearner, intervention_rows
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ import logging
 import numpy as np
 from anndata import AnnData
 
-from ..graph import EdgeLabels, EdgeScores
+from ...types.graph import EdgeLabels, EdgeScores
 from .base import BaseLearner
 from .features import (
     FEATURE_NAMES,

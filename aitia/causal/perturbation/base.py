@@ -10,8 +10,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from ...errors import DataValidationError, NotFittedError
-from ..effects import EffectTable
-from ..graph import EdgeScores
+from ...types.effects import EffectTable
+from ...types.graph import EdgeScores
 
 
 def as_queries(queries: Any) -> pd.DataFrame:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ...config import resolve_device
-from ..effects import EffectTable
+from ...types.effects import EffectTable
 from .base import BasePredictor, gene_index, quiet_nanmean, target_of
 
 logger = logging.getLogger(__name__)

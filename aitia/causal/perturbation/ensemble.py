@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from ...errors import DataValidationError
-from ..effects import EffectTable
+from ...types.effects import EffectTable
 from .base import BasePredictor
 
 logger = logging.getLogger(__name__)

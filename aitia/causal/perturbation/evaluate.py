@@ -17,7 +17,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import DataValidationError
-from ..effects import EffectTable
+from ...types.effects import EffectTable
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ...errors import DataValidationError
-from ..effects import EffectTable
-from ..graph import CausalGraph, EdgeScores
+from ...types.effects import EffectTable
+from ...types.graph import CausalGraph, EdgeScores
 from .base import BasePredictor, gene_index, quiet_nanmean, target_of
 from .simple import _label_scale
 

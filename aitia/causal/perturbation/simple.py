@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..effects import EffectTable
+from ...types.effects import EffectTable
 from .base import BasePredictor, gene_index, quiet_nanmean, quiet_nanmedian, target_of
 
 

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aitia.causal.graph import CausalGraph, EdgeLabels, EdgeScores
 from aitia.errors import DataValidationError, UnknownGeneError
+from aitia.types.graph import CausalGraph, EdgeLabels, EdgeScores
 
 
 def _graph():

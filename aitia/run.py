@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import AitiaError
+from .errors import AitiaError
 
 
 class Run:

@@ -26,9 +26,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..causal.graph import EdgeScores
 from ..errors import AitiaError
 from ..prompts import Prompt, load_prompt
+from ..types.graph import EdgeScores
 from .llm import LLMBackend, LLMError, LLMReply, get_backend
 
 logger = logging.getLogger(__name__)
@@ -227,8 +227,8 @@ class HypothesisGenerator:
     def _from_evidence(self, genes: list[str], pairs: list[tuple[str, str]], progress: bool) -> HypothesisSet:
         from rich.progress import track
 
-        from ..knowledge.evidence import evidence_for
-        from ..knowledge.priors import PriorNetwork, load_prior
+        from .evidence import evidence_for
+        from .priors import PriorNetwork, load_prior
 
         prior = self.prior
         if isinstance(prior, str):
@@ -257,7 +257,7 @@ class HypothesisGenerator:
         if not self.descriptions:
             return ""
         summaries = gene_summaries()
-        from ..knowledge.genes import get_resolver
+        from .genes import get_resolver
 
         r = get_resolver()
         lines = []
@@ -271,7 +271,7 @@ class HypothesisGenerator:
     def _passages(self, source: str, targets: Sequence[str]) -> tuple[str, list[str]]:
         if not (self.rag and self.store is not None):
             return "", []
-        from ..knowledge.genes import get_resolver
+        from .genes import get_resolver
 
         r = get_resolver()
         genes = [s for g in [source, *targets] for s in (r.resolve(g).symbols[:4] or [g])]
@@ -387,8 +387,8 @@ def gene_summaries() -> dict[str, str]:
     """NCBI gene summaries by official symbol (shipped data)."""
     global _SUMMARIES
     if _SUMMARIES is None:
-        from ..knowledge.documents import read_documents
-        from ..knowledge.resources import knowledge_path
+        from .documents import read_documents
+        from .resources import knowledge_path
 
         _SUMMARIES = {
             d.title.split(":")[0]: d.text
