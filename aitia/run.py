@@ -30,6 +30,8 @@ class Run:
         self.objects: dict[str, Any] = {}
         self._counter = itertools.count(1)
         (self.path / "graphs").mkdir(parents=True, exist_ok=True)
+        # event ids continue across resumes, so every id in a report names exactly one line of the trace
+        self._event_counter = itertools.count(len(self.events()) + 1)
 
     @classmethod
     def create(cls, path: str | Path, config: dict[str, Any]) -> Run:
@@ -64,11 +66,22 @@ class Run:
         return self.path / "trace.jsonl"
 
     def log(self, type: str, **data: Any) -> dict[str, Any]:
-        """Append one event to the trace (flushed immediately, so a killed run keeps everything up to there)."""
-        event = {"time": time.time(), "type": type, **data}
+        """Append one event to the trace (flushed immediately, so a killed run keeps everything up to there).
+
+        Returns:
+            The event, with its run-unique ``id`` (``e1``, ``e2``, ...) that reports cite.
+        """
+        event = {"id": f"e{next(self._event_counter)}", "time": time.time(), "type": type, **data}
         with open(self.trace_path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(event, default=str) + "\n")
         return event
+
+    def event(self, event_id: str) -> dict[str, Any]:
+        """The trace event with this id (what a report claim cites)."""
+        for e in self.events():
+            if e.get("id") == event_id:
+                return e
+        raise AitiaError(f"No event {event_id!r} in {self.trace_path}.")
 
     def events(self, type: str | None = None) -> list[dict[str, Any]]:
         if not self.trace_path.exists():

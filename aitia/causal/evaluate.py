@@ -26,7 +26,7 @@ from .metrics import (
     scored_pairs,
     shd,
 )
-from .truth import InterventionalTruth, dataset_truth, interventional_truth, truth_settings
+from .truth import InterventionalTruth, dataset_truth, dataset_truths, interventional_truth, truth_settings
 
 __all__ = [
     "Calibration",
@@ -40,6 +40,7 @@ __all__ = [
     "calibration",
     "causalbench_statistics",
     "dataset_truth",
+    "dataset_truths",
     "edge_metrics",
     "graph_metrics",
     "interventional_truth",

@@ -128,6 +128,29 @@ def dataset_truth(adata: AnnData, progress: bool = False, **overrides: Any) -> I
     return interventional_truth(adata, progress=progress, **(truth_settings(adata) | overrides))
 
 
+def dataset_truths(name: str, adata: AnnData | None = None, method: str | None = None) -> dict[str, Any]:
+    """Every truth that scores a graph on a built-in dataset: its evaluation truths (never the training split) and,
+    when its interventions can be tested, ``"interventional"``.
+
+    Args:
+        name: a built-in dataset.
+        adata: the loaded data (default: ``datasets.load(name)``).
+        method: overrides the dataset's interventional test (mannwhitney | ttest | robust_z).
+
+    Example:
+        >>> sorted(dataset_truths("dream4-10-1"))
+        ['gold', 'interventional']
+    """
+    truths: dict[str, Any] = dict(datasets.evaluation_truths(name))
+    adata = adata if adata is not None else datasets.load(name)
+    try:
+        overrides: dict[str, Any] = {"method": method} if method else {}
+        truths["interventional"] = dataset_truth(adata, **overrides)
+    except DataValidationError as exc:  # no testable interventions: the named truths still score
+        logger.info("%s: no interventional truth (%s)", name, exc)
+    return truths
+
+
 def interventional_truth(
     adata: AnnData,
     method: Method = "mannwhitney",

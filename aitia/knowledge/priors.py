@@ -252,3 +252,21 @@ def load_prior(name_or_path: str | Path, resolve_symbols: bool = False) -> Prior
         df["target"] = df["target"].map(mapping)
     df["databases"] = [[path.stem]] * len(df)
     return PriorNetwork(df[["source", "target", "sign", "pmids", "databases"]], name=path.stem)
+
+
+def prior_scores(spec: str | None, genes: list[str]) -> EdgeScores | None:
+    """A prior over ``genes`` from a built-in curated network name (``trrust``, ``trrust+collectri``) or an edge
+    file (source, target[, score]); None when ``spec`` is empty.
+
+    Example:
+        >>> prior_scores("trrust", ["TP53", "CDKN1A", "MDM2"]).values.shape
+        (3, 3)
+    """
+    if not spec:
+        return None
+    if all(p in BUILTIN_PRIORS for p in spec.split("+")):
+        return load_prior(spec).to_scores(genes, resolve=True)
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        raise DataValidationError(f"No prior file {spec!r} (or built-in prior: {', '.join(BUILTIN_PRIORS)}).")
+    return EdgeScores.load(path).reindex(genes, fill=0.0)

@@ -348,3 +348,24 @@ def default_corpus() -> list[Document]:
         read_documents(knowledge_path("ncbi_gene_summaries", "gene_info_by_entrez.json.gz"), "gene-summary")
     )
     return docs
+
+
+def open_store(path: str | Path | None = None, embedding: str | None = None) -> LiteratureStore:
+    """The literature store at ``path`` (default ``$AITIA_HOME/store``), created if missing.
+
+    Args:
+        path: store directory.
+        embedding: ``minilm`` (default) | ``hashing`` | ``openai:<model>``.
+    """
+    from .embeddings import make_embedding
+
+    return LiteratureStore(path, embedding=make_embedding(embedding) if embedding else None)
+
+
+def built_store(path: str | Path | None = None, enabled: bool = True) -> LiteratureStore | None:
+    """The literature store at ``path`` if one has been built (``aitia ingest``), else None: commands that can
+    work without literature use this, so they never create an empty store as a side effect."""
+    from ..config import get_settings
+
+    store_dir = Path(path).expanduser() if path else get_settings().store_dir
+    return open_store(store_dir) if enabled and (store_dir / "chroma.sqlite3").exists() else None

@@ -8,7 +8,7 @@ Everything is written to a run directory; a killed run resumes from its last com
 
 Example:
     >>> result = run_loop(LoopConfig(dataset="sachs", rounds=1), out_dir="/tmp/aitia-loop")   # doctest: +SKIP
-    >>> result.rounds[-1]["active"]["auroc_gold"] > 0.5                                        # doctest: +SKIP
+    >>> result.rounds[-1].active.auroc["consensus"] > 0.5                                       # doctest: +SKIP
     True
 """
 
@@ -50,13 +50,51 @@ class LoopConfig(BaseModel):
     seed: int = 0
 
 
-class LoopResult(BaseModel):
+class ArmResult(BaseModel):
+    """What one arm (active or random experiment choice) achieved in one round."""
+
     model_config = ConfigDict(extra="forbid")
 
-    run_dir: str
-    rounds: list[dict[str, Any]]
-    report_md: str
-    report_html: str
+    revealed: list[str] = Field(description="Intervened genes whose data the learners saw.")
+    auroc: dict[str, float] = Field(
+        default_factory=dict, description="AUROC of the rank ensemble against each reference graph, by name."
+    )
+    heldout_auroc: float | None = Field(
+        default=None,
+        description="AUROC against the interventional truth of the not-yet-revealed interventions.",
+    )
+    heldout_auprc: float | None = Field(default=None, description="AUPRC against the same held-out truth.")
+    members: dict[str, float] = Field(
+        default_factory=dict, description="AUROC of each fitted learner against the first reference graph."
+    )
+    prediction: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per-gene AUROC of DE labels for the held-out perturbations, by predictor (active arm only).",
+    )
+    picks: list[str] = Field(default_factory=list, description="Perturbations chosen for the next round.")
+    event: str = Field(description="Trace event id of the metric event that holds these numbers.")
+    choice_event: str | None = Field(default=None, description="Trace event id of the experiment choice.")
+
+
+class LoopRound(BaseModel):
+    """One round of the loop: both arms on the same footing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    round: int = Field(description="0 = before any chosen experiment.")
+    active: ArmResult = Field(description="Experiments chosen by suggest_experiments.")
+    random: ArmResult = Field(description="Experiments chosen at random (the baseline).")
+
+
+class LoopResult(BaseModel):
+    """A finished loop run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_dir: str = Field(description="The run directory.")
+    rounds: list[LoopRound] = Field(description="Results per round.")
+    report_md: str = Field(description="Path of report.md.")
+    report_html: str = Field(description="Path of report.html.")
 
 
 def _subset_rows(adata: AnnData, sources: set[str]) -> AnnData:
@@ -102,7 +140,6 @@ def run_loop(
         on_progress: progress callback.
     """
     from .. import datasets
-    from ..causal import learners as L
     from ..causal.evaluate import dataset_truth, edge_metrics
     from ..knowledge.hypotheses import HypothesisGenerator, HypothesisSet
     from ..tools.toolbox import suggest_from_scores
@@ -151,51 +188,30 @@ def run_loop(
         first = [str(x) for x in rng.choice(pool, config.initial_reveal, replace=False)]
         state = {"revealed": {"active": list(first), "random": list(first)}, "rounds": [], "picks": []}
         run.save_state(state)
-    rounds: list[dict[str, Any]] = state["rounds"]
+    rounds = [LoopRound.model_validate(r) for r in state["rounds"]]
     effects = _observed_effects(adata) if config.predictor and len(rounds) <= config.rounds else None
     last_scores: dict[str, EdgeScores] = {}
 
     for r in range(len(rounds), config.rounds + 1):
-        record: dict[str, Any] = {"round": r}
+        arms: dict[str, ArmResult] = {}
         for arm in ("active", "random"):
             revealed = set(state["revealed"][arm])
             held = [s for s in pool if s not in revealed]
             train = _subset_rows(adata, revealed)
             labels = _labels_for(truth, revealed)
-            members: dict[str, EdgeScores] = {}
-            for name in config.learners:
-                t1 = time.perf_counter()
-                est = L.get(name)
-                try:
-                    members[name] = est.fit(
-                        train, prior=prior, labels=labels if est.uses_labels else None
-                    ).predict_scores()
-                except AitiaError as exc:
-                    run.log("learner_failed", round=r, arm=arm, learner=name, error=str(exc))
-                    continue
-                run.log("tool_call", tool="learn_graph", arguments={"learner": name, "round": r, "arm": arm},
-                        ok=True, duration_s=round(time.perf_counter() - t1, 3))  # fmt: skip
-            # rank-average the fitted members with the prior (the ensemble learner would refit them)
-            from ..causal.learners.correlation import rank01
-
-            stack = [rank01(np.nan_to_num(m.values)) for m in members.values()] + [rank01(prior.values)]
-            scores = EdgeScores(
-                np.mean(stack, axis=0), genes, name="ensemble", meta={"members": [*members, "prior"]}
-            )
+            members = _fit_members(config, train, prior, labels, run, r, arm)
+            scores = _rank_ensemble([*members.values(), prior], genes, names=[*members, "prior"])
             m: dict[str, Any] = {"revealed": sorted(revealed)}
-            for gname, g in gold.items():
-                m[f"auroc_{gname}"] = edge_metrics(scores, g).auroc
+            m["auroc"] = {gname: edge_metrics(scores, g).auroc for gname, g in gold.items()}
             if held:
-                held_truth = _labels_for(truth, set(held))
-                m["auroc_heldout_interventions"] = edge_metrics(scores, held_truth).auroc
-                m["auprc_heldout_interventions"] = edge_metrics(scores, held_truth).auprc
-            for name, s in members.items():
-                if gold:
-                    m[f"member_{name}"] = edge_metrics(s, next(iter(gold.values()))).auroc
+                held_metrics = edge_metrics(scores, _labels_for(truth, set(held)))
+                m["heldout_auroc"], m["heldout_auprc"] = held_metrics.auroc, held_metrics.auprc
+            if gold:
+                first = next(iter(gold.values()))
+                m["members"] = {name: edge_metrics(s, first).auroc for name, s in members.items()}
             if arm == "active" and config.predictor and held:
-                m.update(_predict_heldout(config.predictor, effects, train, held, prior))
-            record[arm] = m
-            run.log("metric", round=r, arm=arm, **m)
+                m["prediction"] = _predict_heldout(config.predictor, effects, train, held, prior)
+            m["event"] = run.log("metric", round=r, arm=arm, **m)["id"]
             if arm == "active":
                 last_scores = {**members, "prior": prior, "ensemble": scores}
                 top_k = config.top_k_graph or 2 * len(genes)
@@ -206,39 +222,78 @@ def run_loop(
                     ranked = suggest_from_scores([s.values for s in members.values()] + [prior.values], genes, held,
                                                  config.per_round)  # fmt: skip
                     picks = [g for g, _, _ in ranked]
-                    run.log("tool_call", tool="suggest_experiments", arguments={"round": r, "candidates": held},
-                            ok=True, result=str(ranked))  # fmt: skip
+                    ranking = [{"perturbation": g, "score": sc, "reason": why} for g, sc, why in ranked]
+                    strategy = "suggest_experiments"
                 else:
                     picks = [
                         str(x) for x in rng.choice(held, min(config.per_round, len(held)), replace=False)
                     ]
+                    ranking, strategy = [], "random"
+                # a decision, not a tool call: the loop ranked the candidates itself
+                m["choice_event"] = run.log("experiment_choice", round=r, arm=arm, strategy=strategy,
+                                            candidates=held, picks=picks, ranking=ranking)["id"]  # fmt: skip
+                m["picks"] = picks
                 state["revealed"][arm] = sorted(revealed | set(picks))
-                record.setdefault("picks", {})[arm] = picks
+            arms[arm] = ArmResult.model_validate(m)
+        record = LoopRound(round=r, active=arms["active"], random=arms["random"])
         rounds.append(record)
-        state["rounds"] = rounds
+        state["rounds"] = [x.model_dump() for x in rounds]
         run.save_state(state)
-        gk = next(iter(gold), None)
-        say(f"round {r}: " + (f"AUROC vs {gk} active {record['active'].get('auroc_' + gk, float('nan')):.3f} / random "
-                              f"{record['random'].get('auroc_' + gk, float('nan')):.3f}; " if gk else "")
-            + f"held-out interventions active {record['active'].get('auroc_heldout_interventions', float('nan')):.3f}"
-            + (f"; next: {record.get('picks', {}).get('active')}" if record.get("picks") else ""))  # fmt: skip
+        say(_round_summary(record, next(iter(gold), None)))
 
     if not last_scores:  # resumed after the last round: refit once for the report
         revealed = set(state["revealed"]["active"])
-        train = _subset_rows(adata, revealed)
-        last_scores = {"prior": prior}
-        for name in config.learners:
-            est = L.get(name)
-            last_scores[name] = est.fit(
-                train, prior=prior, labels=_labels_for(truth, revealed) if est.uses_labels else None
-            ).predict_scores()
-        from ..causal.learners.correlation import rank01
-
-        last_scores["ensemble"] = EdgeScores(np.mean([rank01(np.nan_to_num(s.values)) for s in last_scores.values()], axis=0), genes,
-                                             name="ensemble")  # fmt: skip
+        members = _fit_members(config, _subset_rows(adata, revealed), prior, _labels_for(truth, revealed), run,
+                               len(rounds) - 1, "active")  # fmt: skip
+        last_scores = {**members, "prior": prior,
+                       "ensemble": _rank_ensemble([*members.values(), prior], genes, names=[*members, "prior"])}  # fmt: skip
     md, html = write_report(run, config, rounds, last_scores, gold, truth, hs)
-    run.log("report", markdown=str(md), html=str(html))
     return LoopResult(run_dir=str(run.path), rounds=rounds, report_md=str(md), report_html=str(html))
+
+
+def _fit_members(
+    config: LoopConfig, train: AnnData, prior: Any, labels: Any, run: Run, r: int, arm: str
+) -> dict[str, Any]:
+    """Fit every configured learner on the revealed data; a learner that refuses the data is logged and skipped."""
+    from ..causal import learners as L
+
+    members: dict[str, Any] = {}
+    for name in config.learners:
+        t1 = time.perf_counter()
+        est = L.get(name)
+        try:
+            members[name] = est.fit(
+                train, prior=prior, labels=labels if est.uses_labels else None
+            ).predict_scores()
+        except AitiaError as exc:
+            run.log("learner_failed", round=r, arm=arm, learner=name, error=str(exc))
+            continue
+        run.log("learner_fit", round=r, arm=arm, learner=name, n_samples=int(train.n_obs),
+                duration_s=round(time.perf_counter() - t1, 3))  # fmt: skip
+    return members
+
+
+def _rank_ensemble(members: list[Any], genes: list[str], names: list[str]) -> Any:
+    """Rank-average of the members' scores (the ensemble learner would refit them)."""
+    from ..causal.learners.correlation import rank01
+    from ..types.graph import EdgeScores
+
+    stack = [rank01(np.nan_to_num(m.values)) for m in members]
+    return EdgeScores(np.mean(stack, axis=0), genes, name="ensemble", meta={"members": names})
+
+
+def _round_summary(record: LoopRound, gold_name: str | None) -> str:
+    a, b = record.active, record.random
+    parts = [f"round {record.round}:"]
+    if gold_name:
+        parts.append(f"AUROC vs {gold_name} active {a.auroc.get(gold_name, float('nan')):.3f} / random "
+                     f"{b.auroc.get(gold_name, float('nan')):.3f};")  # fmt: skip
+    parts.append(
+        f"held-out interventions active {a.heldout_auroc if a.heldout_auroc is not None else float('nan'):.3f}"
+    )
+    if a.picks:
+        parts.append(f"; next: {a.picks}")
+    return " ".join(parts)
 
 
 def _observed_effects(adata: AnnData) -> Any:
@@ -275,7 +330,39 @@ def _predict_heldout(
     for name in (method, "mean"):
         try:
             pred = P.get(name).fit(tr, adata=train, prior=prior).predict(q)
-            out[f"prediction_{name}_per_gene_auroc"] = P.evaluate_predictions(pred, effects).per_gene_auroc
+            out[name] = P.evaluate_predictions(pred, effects).per_gene_auroc
         except AitiaError as exc:
             logger.info("prediction with %s failed: %s", name, exc)
     return out
+
+
+def rerender_report(run_dir: str | Path) -> tuple[Path, Path]:
+    """Render a finished (or interrupted) loop run's report again from its directory: state, hypotheses and the
+    saved scores; nothing is refitted.
+
+    Example:
+        >>> md, html = rerender_report("runs/demo-sachs")   # doctest: +SKIP
+    """
+    from .. import datasets
+    from ..causal.evaluate import dataset_truth
+    from ..knowledge.hypotheses import HypothesisSet
+    from ..types.graph import EdgeScores
+    from .report import write_report
+
+    run = Run.open(run_dir)
+    config = LoopConfig.model_validate(run.config)
+    rounds = [LoopRound.model_validate(r) for r in run.load_state().get("rounds", [])]
+    if not rounds:
+        raise AitiaError(f"{run_dir} has no completed rounds to report; rerun `aitia loop --out {run_dir}`.")
+    hs = HypothesisSet.model_validate_json((run.path / "hypotheses.json").read_text())
+    scores = {p.stem: EdgeScores.load(p, name=p.stem) for p in sorted((run.path / "scores").glob("*.csv"))}
+    if not scores:
+        raise AitiaError(f"{run_dir} has no saved scores; rerun `aitia loop --out {run_dir}` to finish it.")
+    if config.dataset not in datasets.list_datasets():
+        raise AitiaError(
+            f"{run_dir} was run on data passed from Python ({config.dataset!r}); re-render it there."
+        )
+    adata = datasets.load(config.dataset)
+    return write_report(
+        run, config, rounds, scores, datasets.reference_graphs(config.dataset), dataset_truth(adata), hs
+    )

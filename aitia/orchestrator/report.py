@@ -1,6 +1,14 @@
-"""Run reports: ``report.md`` and a self-contained ``report.html`` with figures (ROC/PR curves, learning curves,
-the learned graph coloured by agreement with the data) and a per-edge evidence table that flags
-"literature says A->B but the data disagree"."""
+"""Run reports: ``report.md`` and a self-contained ``report.html`` (figures inlined) rendered from jinja2 templates.
+
+Every statement in a report cites the trace event that produced it (``[e12]`` = the line of ``trace.jsonl`` with
+``"id": "e12"``): round metrics cite their ``metric`` event, picks their ``experiment_choice`` event, each edge
+row an ``edge_check`` event that records the interventional statistic and the literature citations behind it.
+Untrusted strings (gene names, document ids, LLM text) are escaped in both renderings.
+
+Example:
+    >>> cite("e3")
+    '[e3](#e3)'
+"""
 
 from __future__ import annotations
 
@@ -8,30 +16,70 @@ import base64
 import html
 import io
 import json
+import math
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from ..run import Run
+
+
+def cite(event_id: str | None) -> str:
+    """A markdown link to a trace event listed at the end of the report."""
+    return f"[{event_id}](#{event_id})" if event_id else ""
+
+
+def escape_md(text: Any) -> str:
+    """Escape an untrusted string for a markdown table cell (HTML and pipes are neutralised)."""
+    return html.escape(str(text), quote=False).replace("|", "&#124;").replace("\n", " ")
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("aitia.orchestrator", "templates"),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # markdown: every untrusted value passes through escape_md before it reaches a template
+    )
+    env.globals["cite"] = cite
+    return env
+
+
+@dataclass
+class _Figure:
+    name: str
+    caption: str
+    png: bytes
 
 
 def _png(fig: Any) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     import matplotlib.pyplot as plt
 
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
 
 
-def _curves(scores: dict[str, Any], gold_name: str, gold: Any) -> bytes:
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _curves(scores: dict[str, Any], gold_name: str, gold: Any) -> bytes:
     from sklearn.metrics import precision_recall_curve, roc_curve
 
     from ..causal.evaluate import scored_pairs
 
+    plt = _pyplot()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 4))
     for name, s in scores.items():
         x, y, _ = scored_pairs(s, gold)
@@ -41,57 +89,53 @@ def _curves(scores: dict[str, Any], gold_name: str, gold: Any) -> bytes:
         pr, rc, _ = precision_recall_curve(y, x)
         a1.plot(fpr, tpr, label=name)
         a2.plot(rc, pr, label=name)
-    a1.plot([0, 1], [0, 1], "k:", lw=0.8)
+    a1.plot([0, 1], [0, 1], "k:", lw=0.8, label="random")
     a1.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC vs {gold_name}")
     a2.set(xlabel="recall", ylabel="precision", title=f"PR vs {gold_name}")
     a1.legend(fontsize=7)
     return _png(fig)
 
 
-def _learning(rounds: list[dict[str, Any]], key: str) -> bytes:
-    import matplotlib
+def _learning(rounds: list[Any], value: Any, label: str) -> bytes:
+    from matplotlib.ticker import MaxNLocator
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for arm, style in (("active", "o-"), ("random", "s--")):
-        xs = [r["round"] for r in rounds if key in r.get(arm, {})]
-        ys = [r[arm][key] for r in rounds if key in r.get(arm, {})]
-        ax.plot(xs, ys, style, label=f"{arm} experiment choice")
-    ax.set(xlabel="round", ylabel=key.replace("_", " "), title="accuracy per round")
+        pts = [(r.round, value(getattr(r, arm))) for r in rounds]
+        pts = [(x, y) for x, y in pts if y is not None and not math.isnan(y)]
+        if pts:
+            ax.plot(*zip(*pts), style, label=f"{arm} experiment choice")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="round", ylabel=label, title="accuracy per round")
     ax.legend(fontsize=8)
     return _png(fig)
 
 
-def _graph_figure(scores: Any, truth: Any, k: int) -> tuple[bytes, list[tuple[str, str, str]]]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def _graph_figure(scores: Any, truth: Any, reference: Any, k: int) -> bytes:
     import networkx as nx
 
+    plt = _pyplot()
     g = scores.to_graph(top_k=k)
-    verdicts = []
-    colours = []
-    for a, b in g.edges:
-        v = edge_verdict(truth, a, b)
-        verdicts.append((a, b, v))
-        colours.append({"supported": "tab:green", "contradicted": "tab:red"}.get(v, "0.6"))
+    colours = [
+        {"supported": "tab:green", "contradicted": "tab:red"}.get(edge_verdict(truth, a, b), "0.6")
+        for a, b in g.edges
+    ]
+    styles = ["solid" if reference is not None and reference.has_edge(a, b) else "dashed" for a, b in g.edges]
     fig, ax = plt.subplots(figsize=(6, 5))
     pos = nx.circular_layout(g)
     nx.draw_networkx_nodes(g, pos, node_color="#dde8f5", node_size=600, ax=ax)
     nx.draw_networkx_labels(g, pos, font_size=8, ax=ax)
-    nx.draw_networkx_edges(g, pos, edge_color=colours, arrows=True, arrowsize=12, width=1.6, ax=ax,
-                           connectionstyle="arc3,rad=0.08")  # fmt: skip
-    ax.set_title(
-        "top edges: green = intervention shifts target, red = it does not, grey = untested", fontsize=8
-    )
+    nx.draw_networkx_edges(g, pos, edge_color=colours, style=styles, arrows=True, arrowsize=12, width=1.6,
+                           ax=ax, connectionstyle="arc3,rad=0.08")  # fmt: skip
+    ax.set_title("top edges: green = intervention shifts target, red = it does not, grey = untested;\n"
+                 "solid = in the reference graph, dashed = not", fontsize=8)  # fmt: skip
     ax.axis("off")
-    return _png(fig), verdicts
+    return _png(fig)
 
 
 def edge_verdict(truth: Any, a: str, b: str) -> str:
+    """supported / contradicted / untested: the interventional truth's label of a -> b."""
     lab = truth.labels
     if a not in lab.sources or b not in lab.targets:
         return "untested"
@@ -99,118 +143,180 @@ def edge_verdict(truth: Any, a: str, b: str) -> str:
     return "supported" if v == 1 else "contradicted" if v == 0 else "untested"
 
 
-def evidence_table(hs: Any, scores: Any, truth: Any, gold: dict[str, Any], k: int) -> list[dict[str, Any]]:
-    """Top edges by the learned ensemble and by the hypotheses, with literature, data and reference verdicts."""
+def _edge_statistic(truth: Any, a: str, b: str) -> dict[str, Any]:
+    """The strongest intervention group on a for gene b: effect, q and condition (empty when untested)."""
+    if a not in set(truth.groups["source"]) or b not in truth.genes:
+        return {}
+    rows = truth.lookup(a, b)
+    best = rows.sort_values("qvalue", na_position="last").iloc[0]
+    return {
+        "effect": float(best["effect"]),
+        "qvalue": float(best["qvalue"]),
+        "context": str(best["context"]),
+        "intervention_type": str(best["intervention_type"]),
+        "n": int(best["n_cells"]),
+        "n_control": int(best["n_control"]),
+    }
+
+
+def check_edges(
+    run: Run, hs: Any, scores: Any, truth: Any, gold: dict[str, Any], k: int
+) -> list[dict[str, Any]]:
+    """Top edges by the learned ensemble and by the hypotheses, each checked against the data and the
+    literature; every check is one ``edge_check`` event, whose id the report cites."""
     hyp = {(h.source, h.target): h for h in hs.hypotheses}
     pairs = [(s, t) for s, t, _ in scores.top_edges(k).itertuples(index=False)]
     pairs += [(h.source, h.target) for h in sorted(hs.hypotheses, key=lambda h: -h.probability)[:k]]
+    graph = next(iter(gold.values()), None)
+    high = float(np.quantile(scores.values, 0.9))
     rows = []
-    gname, graph = next(iter(gold.items()), (None, None))
     for s, t in dict.fromkeys(pairs):
         h = hyp.get((s, t))
         verdict = edge_verdict(truth, s, t)
-        lit = h.probability if h else 0.0
+        lit = float(h.probability) if h else 0.0
+        learned = float(scores[s, t])
         flag = ""
         if h and lit >= 0.5 and verdict == "contradicted":
-            flag = f"literature says {s}->{t} but the data disagree"
-        elif h and lit < 0.2 and verdict == "supported" and scores[s, t] >= np.quantile(scores.values, 0.9):
+            flag = "literature claims it, the data do not"
+        elif h and lit >= 0.5 and verdict == "untested":
+            flag = "literature only, untested"
+        elif lit < 0.2 and verdict == "supported" and learned >= high:
             flag = "data support an edge the literature does not report"
+        stat = _edge_statistic(truth, s, t)
+        event = run.log("edge_check", source=s, target=t, learned=round(learned, 4), literature=round(lit, 4),
+                        citations=list(h.citations) if h else [], verdict=verdict, statistic=stat,
+                        reference=(graph.has_edge(s, t) if graph is not None else None), flag=flag)  # fmt: skip
         rows.append({
-            "edge": f"{s} -> {t}", "learned": round(float(scores[s, t]), 3), "literature": round(float(lit), 3),
-            "citations": ", ".join(h.citations[:3]) if h else "", "data": verdict,
-            "reference": ("yes" if graph.has_edge(s, t) else "no") if graph is not None else "", "flag": flag,
+            "edge": escape_md(f"{s} -> {t}"), "learned": f"{learned:.3f}", "literature": f"{lit:.3f}",
+            "citations": escape_md(", ".join(h.citations[:3])) if h else "", "data": verdict,
+            "effect": f"{stat['effect']:+.3f}" if stat else "", "q": f"{stat['qvalue']:.2g}" if stat else "",
+            "condition": escape_md(f"{stat['context']} ({stat['n']} vs {stat['n_control']})") if stat else "",
+            "reference": ("yes" if graph.has_edge(s, t) else "no") if graph is not None else "",
+            "flag": flag, "event": event["id"],
         })  # fmt: skip
     return rows
 
 
-def write_report(run: Any, config: Any, rounds: list[dict[str, Any]], scores: dict[str, Any], gold: dict[str, Any],
+def _columns(rounds: list[Any]) -> list[tuple[str, str, Any]]:
+    """(label, meaning, getter) of each metric column present in any round."""
+    cols: list[tuple[str, str, Any]] = []
+    refs = list(dict.fromkeys(n for r in rounds for a in (r.active, r.random) for n in a.auroc))
+    for n in refs:
+        cols.append((f"AUROC vs {n}", f"rank ensemble against the reference graph '{n}' (0.5 = random).",
+                     lambda a, n=n: a.auroc.get(n)))  # fmt: skip
+    cols.append(("held-out AUROC", "rank ensemble against the interventional truth of the interventions not yet "
+                 "revealed to the learners (empty when none is left).", lambda a: a.heldout_auroc))  # fmt: skip
+    cols.append(
+        ("held-out AUPRC", "the same, area under the precision-recall curve.", lambda a: a.heldout_auprc)
+    )
+    preds = list(dict.fromkeys(n for r in rounds for n in r.active.prediction))
+    for n in preds:
+        cols.append((f"prediction {n}", f"per-gene AUROC of predicting which genes the held-out perturbations "
+                     f"shift, with the '{n}' predictor (active arm only; 0.5 = chance).",
+                     lambda a, n=n: a.prediction.get(n)))  # fmt: skip
+    return cols
+
+
+def _fmt(v: float | None) -> str:
+    if v is None:
+        return ""
+    return "n/a (one class)" if isinstance(v, float) and math.isnan(v) else f"{v:.3f}"
+
+
+def _comparison(rounds: list[Any], label: str, value: Any) -> str:
+    if len(rounds) < 2:
+        return "With one round, active and random choice cannot be compared yet."
+    a = [value(r.active) for r in rounds[1:]]
+    b = [value(r.random) for r in rounds[1:]]
+    pairs = [
+        (x, y)
+        for x, y in zip(a, b)
+        if x is not None and y is not None and not (math.isnan(x) or math.isnan(y))
+    ]
+    if not pairs:
+        return ""
+    wins = sum(x > y for x, y in pairs)
+    mean = float(np.mean([x - y for x, y in pairs]))
+    verdict = "ahead of" if mean > 0 else "behind" if mean < 0 else "level with"
+    return (f"On {label}, active choice is {verdict} random by {abs(mean):.3f} on average over rounds 1-"
+            f"{rounds[-1].round} ({wins} of {len(pairs)} rounds better). One seed on one dataset: this is an "
+            "anecdote, not a benchmark (see `benchmarks/` for seeds and error bars).")  # fmt: skip
+
+
+def _summarise(e: dict[str, Any]) -> str:
+    keep = {k: v for k, v in e.items() if k not in ("id", "type", "time")}
+    text = json.dumps(keep, default=str)
+    return escape_md(text if len(text) <= 300 else text[:297] + "...")
+
+
+def write_report(run: Run, config: Any, rounds: list[Any], scores: dict[str, Any], gold: dict[str, Any],
                  truth: Any, hs: Any) -> tuple[Path, Path]:  # fmt: skip
-    """Write report.md, report.html and figures/ into the run directory; return the two report paths."""
+    """Write report.md, report.html, figures/ and summary.json into the run directory; return the report paths."""
+    import markdown
+
     figdir = run.path / "figures"
     figdir.mkdir(exist_ok=True)
     (run.path / "scores").mkdir(exist_ok=True)
     for name, s in scores.items():
         s.save(run.path / "scores" / f"{name}.csv")
-    figs: dict[str, bytes] = {}
-    gname, graph = next(iter(gold.items()), (None, None))
-    if graph is not None and gname is not None:
-        figs["curves"] = _curves(scores, gname, graph)
-        figs["learning"] = _learning(rounds, f"auroc_{gname}")
-    elif rounds and "auroc_heldout_interventions" in rounds[0].get("active", {}):
-        figs["learning"] = _learning(rounds, "auroc_heldout_interventions")
     ens = scores.get("ensemble") or next(iter(scores.values()))
+    gname, graph = next(iter(gold.items()), (None, None))
+    columns = _columns(rounds)
+    headline = columns[0]
+    figures: list[_Figure] = []
+    if graph is not None and gname is not None:
+        figures.append(_Figure("curves", f"ROC and precision-recall curves of each learner, the hypotheses (prior) "
+                               f"and the ensemble against the reference graph '{gname}'.", _curves(scores, gname, graph)))  # fmt: skip
+    figures.append(_Figure("learning", f"{headline[0]} per round, active vs random experiment choice.",
+                           _learning(rounds, headline[2], headline[0])))  # fmt: skip
     k = config.top_k_graph or 2 * len(ens.genes)
-    figs["graph"], _ = _graph_figure(ens, truth, min(k, 40))
-    for name, data in figs.items():
-        (figdir / f"{name}.png").write_bytes(data)
-    table = evidence_table(hs, ens, truth, gold, k=15)
-    flagged = [r for r in table if r["flag"]]
+    figures.append(_Figure("graph", "The ensemble's top edges, coloured by the interventional test.",
+                           _graph_figure(ens, truth, graph, min(k, 40))))  # fmt: skip
+    for f in figures:
+        (figdir / f"{f.name}.png").write_bytes(f.png)
 
-    lines = [f"# aitia loop report: {config.dataset}", "",
-             f"Run directory: `{run.path}`. Hypotheses: {hs.generator or 'none'} ({len(hs.hypotheses)} edges, "
-             f"{len(hs.rejected)} rejected). Learners: {', '.join(config.learners)}; rank ensemble with the hypotheses "
-             "as a member and as every learner's prior.", "", "## Accuracy per round", ""]  # fmt: skip
-    keys = sorted({k_ for r in rounds for arm in ("active", "random") for k_ in r.get(arm, {})
-                   if k_.startswith(("auroc", "prediction"))})  # fmt: skip
-    lines.append("| round | arm | revealed | " + " | ".join(keys) + " |")
-    lines.append("|---|---|---|" + "---|" * len(keys))
+    edge_rows = check_edges(run, hs, ens, truth, gold, k=15)
+    hyp_events = run.events("hypotheses")
+    hyp_event = hyp_events[-1]["id"] if hyp_events else None
+    round_rows = []
     for r in rounds:
         for arm in ("active", "random"):
-            m = r.get(arm, {})
-            vals = " | ".join(f"{m[k_]:.3f}" if isinstance(m.get(k_), float) else "" for k_ in keys)
-            lines.append(f"| {r['round']} | {arm} | {', '.join(m.get('revealed', []))} | {vals} |")
-    lines += ["", "Active picks come from `suggest_experiments` (disagreement between sources + uncertainty of the "
-              "consensus); random picks are the baseline.", ""]  # fmt: skip
-    lines += ["## Edge evidence", "", "| edge | learned | literature | citations | data | reference | flag |",
-              "|---|---|---|---|---|---|---|"]  # fmt: skip
-    lines += [f"| {r['edge']} | {r['learned']} | {r['literature']} | {r['citations']} | {r['data']} | {r['reference']} | "
-              f"{r['flag']} |" for r in table]  # fmt: skip
-    lines += ["", f"{len(flagged)} edges flagged.", "", "## Figures", ""]
-    lines += [f"![{n}](figures/{n}.png)" for n in figs]
-    md = run.path / "report.md"
-    md.write_text("\n".join(lines) + "\n")
-
-    body = [f"<h1>aitia loop report: {html.escape(config.dataset)}</h1>",
-            f"<p>Run directory: <code>{html.escape(str(run.path))}</code></p>"]  # fmt: skip
-    for n, data in figs.items():
-        b64 = base64.b64encode(data).decode()
-        body.append(
-            f'<figure><img alt="{n}" src="data:image/png;base64,{b64}"/><figcaption>{n}</figcaption></figure>'
-        )
-
-    html_path = run.path / "report.html"
-    html_path.write_text(_html_page("\n".join(body), lines))
-    (run.path / "summary.json").write_text(
-        json.dumps({"rounds": rounds, "flagged": flagged}, indent=1, default=str)
+            a = getattr(r, arm)
+            round_rows.append({
+                "round": r.round, "arm": arm, "revealed": escape_md(", ".join(a.revealed)),
+                "values": [_fmt(get(a)) for _, _, get in columns], "picks": escape_md(", ".join(a.picks)),
+                "cites": " ".join(cite(e) for e in (a.event, a.choice_event) if e),
+            })  # fmt: skip
+    md_text = _env().get_template("report.md.j2").render(
+        dataset=escape_md(config.dataset), run_dir=escape_md(run.path), generator=escape_md(hs.generator or "none"),
+        n_hypotheses=len(hs.hypotheses), n_rejected=len(hs.rejected), hypotheses_event=hyp_event,
+        learners=escape_md(", ".join(config.learners)),
+        columns=[{"label": c[0], "meaning": c[1]} for c in columns], round_rows=round_rows,
+        comparison=_comparison(rounds, headline[0], headline[2]), alpha=truth.params.get("alpha", 0.05),
+        edge_rows=edge_rows, n_flagged=sum(bool(r["flag"]) for r in edge_rows),
+        figures=[{"name": f.name, "caption": f.caption} for f in figures],
+    )  # fmt: skip
+    cited_ids = list(dict.fromkeys(re.findall(r"\[(e\d+)\]\(#e\d+\)", md_text)))
+    by_id = {e["id"]: e for e in run.events() if "id" in e}
+    cited = [
+        {"id": i, "type": by_id[i]["type"], "summary": _summarise(by_id[i])} for i in cited_ids if i in by_id
+    ]
+    md_text += "\n" + "".join(
+        f'- <a id="{e["id"]}"></a>**{e["id"]}** `{e["type"]}`: {e["summary"]}\n' for e in cited
     )
+    md = run.path / "report.md"
+    md.write_text(md_text, encoding="utf-8")
+
+    body = markdown.markdown(md_text, extensions=["tables"])
+    for f in figures:  # self-contained: inline the figures
+        body = body.replace(
+            f'src="figures/{f.name}.png"', f'src="data:image/png;base64,{base64.b64encode(f.png).decode()}"'
+        )
+    html_path = run.path / "report.html"
+    html_path.write_text(_env().get_template("report.html.j2").render(dataset=html.escape(config.dataset), body=body),
+                         encoding="utf-8")  # fmt: skip
+    (run.path / "summary.json").write_text(json.dumps(
+        {"rounds": [r.model_dump() for r in rounds], "flagged": [r for r in edge_rows if r["flag"]]},
+        indent=1, default=str))  # fmt: skip
+    run.log("report", markdown=str(md), html=str(html_path), cited=cited_ids)
     return md, html_path
-
-
-def _html_page(figures: str, md_lines: list[str]) -> str:
-    rows_html = []
-    in_table = False
-    for line in md_lines:
-        if line.startswith("|") and not line.startswith("|---"):
-            cells = [html.escape(c.strip()) for c in line.strip("|").split("|")]
-            tag = "th" if not in_table else "td"
-            rows_html.append("<tr>" + "".join(f"<{tag}>{c}</{tag}>" for c in cells) + "</tr>")
-            in_table = True
-            continue
-        if line.startswith("|---"):
-            continue
-        if in_table:
-            rows_html.append("</table>")
-            in_table = False
-        if line.startswith("# "):
-            continue
-        if line.startswith("## "):
-            rows_html.append(f"<h2>{html.escape(line[3:])}</h2><table>")
-            continue
-        if line and not line.startswith("!["):
-            rows_html.append(f"<p>{html.escape(line)}</p>")
-    if in_table:
-        rows_html.append("</table>")
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;font-size:13px}"
-             "td,th{border:1px solid #ccc;padding:3px 6px}img{max-width:100%}")  # fmt: skip
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>aitia report</title><style>{style}</style></head>"
-            f"<body>{figures}{''.join(rows_html)}</body></html>")  # fmt: skip

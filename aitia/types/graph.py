@@ -225,6 +225,30 @@ class EdgeLabels:
                 values[idx[a], idx[b]] = 1.0
         return cls(values, genes, list(genes), provenance=provenance or getattr(graph, "name", ""))
 
+    @classmethod
+    def read(cls, path: str | Path, targets: Sequence[str] | None = None) -> EdgeLabels:
+        """Labels from an edge file with columns source, target, label (0/1); pairs not listed stay unknown.
+
+        Args:
+            path: CSV/TSV edge list (see :func:`read_edge_table`).
+            targets: the target axis (e.g. a dataset's genes; rows naming other targets are ignored);
+                default: the targets in the file.
+        """
+        df = read_edge_table(Path(path))
+        if "label" not in df.columns:
+            raise DataValidationError(f"Label file {path} needs a 'label' column (0/1).")
+        y = pd.to_numeric(df["label"], errors="coerce")
+        if y.isna().any() or not y.isin([0, 1]).all():
+            raise DataValidationError(f"Label file {path}: the 'label' column must hold only 0 and 1.")
+        srcs = sorted(set(df["source"].astype(str)))
+        tgts = list(targets) if targets is not None else sorted(set(df["target"].astype(str)))
+        vals = np.full((len(srcs), len(tgts)), np.nan)
+        si, ti = {g: i for i, g in enumerate(srcs)}, {g: i for i, g in enumerate(tgts)}
+        for a, b, v in zip(df["source"].astype(str), df["target"].astype(str), y):
+            if b in ti:
+                vals[si[a], ti[b]] = float(v)
+        return cls(vals, srcs, tgts, provenance=str(path))
+
     def to_frame(self, dropna: bool = True) -> pd.DataFrame:
         """Long table source, target, label."""
         ii, jj = np.meshgrid(np.arange(len(self.sources)), np.arange(len(self.targets)), indexing="ij")

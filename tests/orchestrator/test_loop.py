@@ -4,6 +4,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from aitia import datasets
 from aitia.causal.simulate import simulate_nb
 from aitia.orchestrator import loop as loop_mod
 from aitia.orchestrator.loop import LoopConfig, run_loop
@@ -34,14 +35,15 @@ class _Imgs(HTMLParser):
 def test_loop_end_to_end(tmp_path, sim):
     adata, gold = sim
     res = run_loop(LoopConfig(**CFG), tmp_path / "run", adata=adata, gold=gold)
-    assert [r["round"] for r in res.rounds] == [0, 1, 2]
+    assert [r.round for r in res.rounds] == [0, 1, 2]
     for r in res.rounds:
-        assert 0 <= r["active"]["auroc_true"] <= 1 and "auroc_true" in r["random"]
-        assert len(r["active"]["revealed"]) == 1 + r["round"]
-    assert "prediction_linear_per_gene_auroc" in res.rounds[0]["active"]
+        assert 0 <= r.active.auroc["true"] <= 1 and "true" in r.random.auroc
+        assert len(r.active.revealed) == 1 + r.round
+    assert "linear" in res.rounds[0].active.prediction and res.rounds[0].active.picks
     run = Run.open(res.run_dir)
     types = {e["type"] for e in run.events()}
-    assert {"start", "truth", "hypotheses", "metric", "tool_call", "report"} <= types
+    assert {"start", "truth", "hypotheses", "metric", "learner_fit", "experiment_choice", "report"} <= types
+    assert "tool_call" not in types  # the loop calls no tool: the trace says what happened
     assert any(e["type"].startswith("hypothesis:") for e in run.events())
     # the report renders: HTML parses and carries the figures inline
     p = _Imgs()
@@ -70,8 +72,9 @@ def test_resume_after_kill(tmp_path, sim, monkeypatch):
     assert len(run.load_state()["rounds"]) == 1
     monkeypatch.setattr(loop_mod, "_predict_heldout", real)
     res = run_loop(LoopConfig(**CFG), tmp_path / "run", adata=adata, gold=gold)
-    assert [r["round"] for r in res.rounds] == [0, 1, 2]
+    assert [r.round for r in res.rounds] == [0, 1, 2]
     events = run.events()
+    assert len({e["id"] for e in events}) == len(events)  # event ids stay unique across the resume
     assert any(e["type"] == "resume" for e in events)
     round0 = [e for e in events if e["type"] == "metric" and e.get("round") == 0]
     assert len(round0) == 2  # round 0 was not recomputed after the resume
@@ -84,3 +87,48 @@ def test_changed_config_refuses_to_mix(tmp_path, sim):
 
     with pytest.raises(AitiaError, match="different configuration"):
         run_loop(LoopConfig(**{**CFG, "rounds": 1, "seed": 3}), tmp_path / "run", adata=adata, gold=gold)
+
+
+def test_report_claims_resolve_to_trace_events(tmp_path, sim):
+    """Every number in the report cites an event; every cited id is one line of trace.jsonl, of the right kind."""
+    import re
+
+    adata, gold = sim
+    res = run_loop(LoopConfig(**{**CFG, "rounds": 1}), tmp_path / "run", adata=adata, gold=gold)
+    run = Run.open(res.run_dir)
+    by_id = {e["id"]: e for e in run.events()}
+    md = (run.path / "report.md").read_text()
+    body = md[: md.index("## Trace events cited")]
+    rows = [
+        ln
+        for ln in body.splitlines()
+        if ln.startswith("| ") and not ln.startswith("| round") and not ln.startswith("| edge")
+    ]
+    assert rows and all(re.search(r"\[e\d+\]\(#e\d+\)", ln) for ln in rows)  # each table row cites
+    cited = re.findall(r"\[(e\d+)\]\(#e\d+\)", body)
+    assert cited and all(c in by_id for c in cited)
+    kinds = {by_id[c]["type"] for c in cited}
+    assert {"metric", "experiment_choice", "edge_check", "hypotheses"} <= kinds
+    # the cited metric event holds the very number the table shows
+    m = next(by_id[c] for c in cited if by_id[c]["type"] == "metric")
+    assert f"{m['auroc']['true']:.3f}" in body
+    # the appendix anchors every cited event, and the HTML links resolve
+    html = (run.path / "report.html").read_text()
+    for c in set(cited):
+        assert f'id="{c}"' in html and f'href="#{c}"' in html
+
+
+def test_report_escapes_untrusted_strings(tmp_path):
+    from aitia.orchestrator.report import escape_md
+
+    assert escape_md("<img src=x onerror=alert(1)>|x") == "&lt;img src=x onerror=alert(1)&gt;&#124;x"
+
+
+@pytest.mark.parametrize("name", datasets.list_datasets())
+def test_loop_runs_on_builtin_datasets(tmp_path, name):
+    """Every built-in dataset runs the loop with its own rules (cells; one wild type; deletions vs wild type)."""
+    cfg = LoopConfig(dataset=name, learners=["correlation"], rounds=1, predictor="mean", rag=False)
+    res = run_loop(cfg, tmp_path / name)
+    assert [r.round for r in res.rounds] == [0, 1]
+    assert res.rounds[0].active.heldout_auroc is not None
+    assert (tmp_path / name / "report.html").exists()

@@ -1,0 +1,95 @@
+"""The typer application, its output helpers and the one error boundary of the command line.
+
+Every user mistake surfaces as an :class:`~aitia.errors.AitiaError` (or a file-system error naming the path) and is
+printed here as one line, exit code 2; ``aitia --debug ...`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from typer.core import TyperGroup
+
+from ..errors import AitiaError
+
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+#: exit code of a user mistake (bad input, unknown name, missing file); 1 stays for bugs.
+USER_ERROR = 2
+_USER_ERRORS = (AitiaError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
+
+
+class _ErrorBoundary(TyperGroup):
+    """Runs every command; a user error becomes one red line and exit code 2 (``--debug``: the traceback)."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
+        try:
+            return super().invoke(ctx)
+        except _USER_ERRORS as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            err_console.print(f"[bold red]error:[/] {_one_line(exc)}", markup=True, highlight=False)
+            raise typer.Exit(code=USER_ERROR) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.strerror or type(exc).__name__}: {exc.filename}"
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+app = typer.Typer(
+    cls=_ErrorBoundary,
+    help="aitia: from literature to validated causal gene networks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+datasets_app = typer.Typer(help="Built-in datasets.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks and the baseline demo.", no_args_is_help=True)
+genes_app = typer.Typer(help="Gene names and identifiers.", no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
+app.add_typer(bench_app, name="bench")
+app.add_typer(genes_app, name="genes")
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+) -> None:
+    ctx.obj = {"debug": debug}
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+def table(title: str, rows: list[dict[str, Any]]) -> Table:
+    """A rich table of rows (floats to 3 decimals)."""
+    out = Table(title=title)
+    if not rows:
+        return out
+    for col in rows[0]:
+        out.add_column(str(col), justify="right" if isinstance(rows[0][col], (int, float)) else "left")
+    for r in rows:
+        out.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in r.values()])
+    return out
+
+
+def emit(title: str, rows: list[dict[str, Any]], as_json: bool) -> None:
+    """Print rows as a table, or as JSON for scripts."""
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=1, default=str) + "\n")
+    else:
+        console.print(table(title, rows))
+
+
+def split_csv(value: str | None) -> list[str] | None:
+    """``"a, b,c"`` -> ``["a", "b", "c"]``; None for an empty option."""
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None

@@ -1,0 +1,207 @@
+"""Knowledge commands: ``genes resolve``, ``ingest``, ``search``, ``evidence``, ``hypothesize``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ..errors import AitiaError
+from ..knowledge.store import built_store, open_store
+from ._app import app, console, emit, genes_app, split_csv, table
+
+
+@genes_app.command("resolve")
+def genes_resolve(
+    names: list[str] = typer.Argument(
+        ..., help="Symbols, aliases, families, Entrez/Ensembl ids, yeast names."
+    ),
+    organism: str = typer.Option("human", "--organism", help="human | yeast | any."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Resolve gene names to approved symbols (families expanded, ambiguity reported)."""
+    from ..knowledge.genes import get_resolver
+
+    if organism not in ("human", "yeast", "any"):
+        raise AitiaError(f"organism {organism!r} not recognised. Options: human, yeast, any.")
+    res = get_resolver().resolve_many(names, organism)  # type: ignore[arg-type]
+    rows = [
+        {"query": r.query, "symbols": ",".join(r.symbols[:12]) + ("..." if len(r.symbols) > 12 else ""), "match": r.match,
+         "family": r.family or "", "ambiguous": r.ambiguous, "note": r.note}
+        for r in res
+    ]  # fmt: skip
+    if as_json:
+        sys.stdout.write(json.dumps([r.model_dump() for r in res], indent=1) + "\n")
+    else:
+        console.print(table("gene resolution", rows))
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(None, help="Files or folders to ingest."),
+    format: str = typer.Option(
+        "auto", "--format", help="auto | pubtator | jsonl | csv | text | pdf | gene-summary."
+    ),
+    store: Path = typer.Option(None, "--store", help="Store directory (default $AITIA_HOME/store)."),
+    default: bool = typer.Option(
+        False, "--default", help="Ingest the shipped corpora (BioRED + NCBI gene summaries)."
+    ),
+    embedding: str = typer.Option(None, "--embedding", help="minilm (default) | hashing | openai:<model>."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Add documents to the literature store (idempotent: re-ingesting adds nothing; resumes after interruption)."""
+    from ..knowledge.documents import read_documents
+    from ..knowledge.store import default_corpus
+
+    if not paths and not default:
+        raise AitiaError("Give files/folders to ingest, or --default for the shipped corpora.")
+    docs = default_corpus() if default else []
+    for p in paths or []:
+        docs.extend(read_documents(p, format))
+    s = open_store(store, embedding)
+    report = s.add_documents(docs)
+    row = report.model_dump() | {
+        "chunks_per_s": report.chunks_per_s,
+        "store": str(s.path),
+        "store_chunks": s.count(),
+    }
+    emit("ingest", [row], as_json)
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="Natural-language query."),
+    genes: str = typer.Option(None, "--genes", help="Comma-separated genes the chunks must mention."),
+    all_genes: bool = typer.Option(False, "--all", help="Require all --genes (default: any)."),
+    k: int = typer.Option(5, "-k", help="Number of hits."),
+    year_max: int = typer.Option(None, "--year-max", help="Only documents up to this year."),
+    mmr: bool = typer.Option(False, "--mmr", help="Diversify hits (maximal marginal relevance)."),
+    store: Path = typer.Option(None, "--store", help="Store directory."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Semantic search of the literature store."""
+    from ..knowledge.genes import get_resolver
+
+    gene_list = split_csv(genes)
+    if gene_list:
+        r = get_resolver()
+        gene_list = [s for g in gene_list for s in (r.resolve(g).symbols or [g])]
+    hits = open_store(store).search(
+        query, k=k, genes=gene_list, gene_mode="all" if all_genes else "any", year_max=year_max, mmr=mmr
+    )
+    if as_json:
+        sys.stdout.write(json.dumps([h.model_dump() for h in hits], indent=1) + "\n")
+        return
+    rows = [
+        {"doc": h.doc_id, "score": h.score, "span": f"{h.start}-{h.end}", "text": h.text[:160]} for h in hits
+    ]
+    emit(f"search: {query}", rows, False)
+
+
+@app.command()
+def evidence(
+    source: str = typer.Argument(..., help="Regulator (gene, alias or family)."),
+    target: str = typer.Argument(..., help="Target gene."),
+    context: str = typer.Option(None, "--context", help="Cell type or condition."),
+    store: Path = typer.Option(
+        None, "--store", help="Store directory; without a built store only curated priors are used."
+    ),
+    no_store: bool = typer.Option(False, "--no-store", help="Skip literature retrieval."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Evidence that perturbing SOURCE changes TARGET: passages, extracted claims, curated edges, support score."""
+    from ..knowledge.evidence import evidence_for
+
+    st = built_store(store, enabled=not no_store)
+    summary = evidence_for(source, target, context=context, store=st)
+    if as_json:
+        sys.stdout.write(summary.model_dump_json(indent=1) + "\n")
+        return
+    console.print(
+        f"[bold]{source} -> {target}[/]: support {summary.support:.2f}, sign {summary.sign:+d}; "
+        f"{len(summary.claims)} claims, {len(summary.reverse_claims)} reverse, {len(summary.prior_hits)} curated edges, "
+        f"{len(summary.passages)} passages"
+        + ("" if st else " (no literature store: run `aitia ingest --default`)")
+    )
+    rows = [
+        {"doc": c.doc_id, "sign": c.sign, "pattern": c.pattern, "sentence": c.sentence[:140]}
+        for c in summary.claims[:10]
+    ]
+    if rows:
+        console.print(table("claims", rows))
+    prow = [{"edge": f"{h.source}->{h.target}", "sign": h.sign, "db": h.database, "pmids": ",".join(h.pmids[:5])}
+            for h in summary.prior_hits[:10]]  # fmt: skip
+    if prow:
+        console.print(table("curated edges", prow))
+
+
+@app.command()
+def hypothesize(
+    genes: str = typer.Option(None, "--genes", help="Comma-separated genes."),
+    dataset: str = typer.Option(None, "--dataset", help="Use the measured genes of a built-in dataset."),
+    context: str = typer.Option(None, "--context", help="Experimental context, e.g. 'in CD4+ T cells'."),
+    llm: str = typer.Option(None, "--llm", help="openai | local | none (default: from settings)."),
+    rag: bool = typer.Option(True, "--rag/--no-rag", help="Retrieve passages from the literature store."),
+    mode: str = typer.Option("one_to_many", "--mode", help="one_to_many | pairwise."),
+    year_max: int = typer.Option(None, "--year-max", help="Only literature up to this year."),
+    evaluate: bool = typer.Option(
+        False, "--evaluate", help="Score the hypotheses against the dataset's truths."
+    ),
+    store: Path = typer.Option(None, "--store", help="Literature store directory."),
+    out: Path = typer.Option(None, "--out", help="Write hypotheses.json and scores.csv here."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Causal hypotheses between genes from an LLM (or, with --llm none, from literature evidence and priors)."""
+    from .. import datasets
+    from ..knowledge.hypotheses import HypothesisGenerator
+
+    gene_list = split_csv(genes) or []
+    adata = None
+    if dataset:
+        adata = datasets.load(dataset)
+        gene_list = gene_list or [str(g) for g in adata.var_names]
+    if len(gene_list) < 2:
+        raise AitiaError("Give --genes A,B,... (at least two) or --dataset NAME.")
+    st = built_store(store, enabled=rag)
+    if mode not in ("one_to_many", "pairwise"):
+        raise AitiaError(f"mode {mode!r} not recognised. Options: one_to_many, pairwise.")
+    gen = HypothesisGenerator(
+        backend=llm,
+        store=st,
+        mode=mode,  # type: ignore[arg-type]
+        context=context,
+        rag=rag,
+        year_max=year_max,
+    )
+    hs = gen.generate(gene_list, progress=not as_json)
+    report: dict[str, Any] = {}
+    if evaluate:
+        if not dataset:
+            raise AitiaError("--evaluate needs --dataset.")
+        from ..causal.evaluate import dataset_truths
+        from ..orchestrator.evaluate import evaluate_hypotheses
+
+        truths = dataset_truths(dataset, adata)
+        report = evaluate_hypotheses(hs, truths, adata=adata)
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "hypotheses.json").write_text(hs.model_dump_json(indent=1))
+        hs.to_scores().save(out / "scores.csv")
+    if as_json:
+        sys.stdout.write(json.dumps({"hypotheses": [h.model_dump() for h in hs.hypotheses], "rejected": hs.rejected,
+                                     "usage": hs.usage, "evaluation": report}, indent=1, default=str) + "\n")  # fmt: skip
+        return
+    console.print(f"generator: {hs.generator}; {len(hs.hypotheses)} hypotheses, {len(hs.rejected)} rejected; "
+                  f"usage: {hs.usage}")  # fmt: skip
+    console.print(table("hypotheses", hs.table()[:30]))
+    if report:
+        rows = [{"truth": k, "auroc": v["auroc"], "auprc": v["auprc"], "auprc_ratio": v["auprc_ratio"]}
+                for k, v in report["metrics"].items()]  # fmt: skip
+        console.print(table("hypotheses vs truth", rows))
+        if "prior_gain" in report:
+            console.print(f"as a prior for {report['prior_gain']['learner']}: " + "; ".join(
+                f"{k}: AUROC {v['without']:.3f} -> {v['with_hypotheses']:.3f}"
+                for k, v in report["prior_gain"].items() if isinstance(v, dict)))  # fmt: skip

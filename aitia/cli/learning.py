@@ -1,0 +1,113 @@
+"""Learning commands: ``learn`` (causal structure) and ``predict`` (perturbation effects)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from ..knowledge.priors import prior_scores
+from ._app import app, console, emit
+
+
+@app.command()
+def learn(
+    dataset: str = typer.Option(..., "--dataset", help="Built-in dataset."),
+    method: str = typer.Option("supervised", "--method", help="Learner name (see `aitia learn --help`)."),
+    prior: str = typer.Option(
+        None, "--prior", help="Edge-list file (source,target[,score]) or trrust / collectri."
+    ),
+    labels_from: str = typer.Option(
+        "auto",
+        "--labels-from",
+        help="auto | none | interventions | train (the dataset's training label split) | FILE.",
+    ),
+    out: Path = typer.Option(None, "--out", help="Write scores.csv, graph.graphml and metrics.json here."),
+    top_k: int = typer.Option(None, "--top-k", help="Edges kept in the graph (default: 2 x genes)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Learn a causal graph on a dataset with one of the learners, optionally with a prior and labels."""
+    from .. import datasets
+    from ..causal import learners
+    from ..causal.evaluate import dataset_truth, edge_metrics
+    from ..types.graph import EdgeLabels
+
+    adata = datasets.load(dataset)
+    genes = [str(g) for g in adata.var_names]
+    est = learners.get(method)
+    labels = None
+    source = labels_from
+    if labels_from == "auto":
+        has_split = datasets.rules(dataset).training_truth is not None
+        source = "train" if has_split else ("interventions" if est.uses_labels else "none")
+    if source == "train":
+        labels = datasets.training_labels(dataset)
+    elif source == "interventions":
+        labels = dataset_truth(adata).labels
+    elif source != "none":
+        labels = EdgeLabels.read(Path(source), targets=genes)
+    prior_edges = prior_scores(prior, genes)
+    scores = est.fit(adata, prior=prior_edges, labels=labels).predict_scores()
+    truths = datasets.evaluation_truths(dataset)
+    metrics = [{"truth": k, **edge_metrics(scores, t).model_dump()} for k, t in truths.items()]
+    graph = scores.to_graph(top_k=top_k or 2 * len(genes))
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        scores.save(out / "scores.csv")
+        graph.write(out / "graph.graphml")
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    rows = [{"truth": m["truth"], "auroc": m["auroc"], "auprc": m["auprc"], "auprc_ratio": m["auprc_ratio"],
+             "pairs": m["n_pairs"]} for m in metrics]  # fmt: skip
+    emit(f"{method} on {dataset} (labels: {source}, prior: {prior or 'none'})", rows, as_json)
+    if out and not as_json:
+        console.print(
+            f"wrote {out}/scores.csv, graph.graphml ({graph.number_of_edges()} edges), metrics.json"
+        )
+
+
+@app.command()
+def predict(
+    dataset: str = typer.Option(
+        ..., "--dataset", help="Built-in dataset, or an .h5ad / effect-table CSV path."
+    ),
+    method: str = typer.Option(
+        "context_transfer", "--method", help="mean | linear | graph | context_transfer | ensemble | all."
+    ),
+    split: str = typer.Option(
+        "unseen_perturbation", "--split", help="unseen_perturbation | unseen_pair | leave_one_context_out."
+    ),
+    context: str = typer.Option(None, "--context", help="Held-out context for leave_one_context_out."),
+    prior: str = typer.Option(None, "--prior", help="Edge-list file or trrust / collectri."),
+    seed: int = typer.Option(0, "--seed"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Predict held-out perturbation effects and print per-gene AUROC, direction accuracy and top-DE Pearson r."""
+    from ..causal import perturbation as P
+    from ..causal.effects import EffectTable, effects_for_dataset, effects_from_adata
+
+    adata = None
+    path = Path(dataset)
+    if path.suffix == ".h5ad" and path.exists():
+        from ..datasets import read_h5ad
+
+        adata = read_h5ad(path)
+        effects = effects_from_adata(adata)
+    elif path.suffix in (".csv", ".tsv", ".parquet") and path.exists():
+        effects = EffectTable.read(path)
+    else:
+        from .. import datasets
+
+        effects = effects_for_dataset(dataset)
+        adata = datasets.load(dataset)
+    prior_edges = prior_scores(prior, effects.genes)
+    methods = P.available() if method == "all" else [method]
+    rows = []
+    for m in methods:
+        est = P.get(m)
+        if m == "graph" and prior_edges is None and adata is None:
+            continue
+        r = P.evaluate_predictor(est, effects, split, adata=adata, prior=prior_edges, seed=seed,  # type: ignore[arg-type]
+                                 **({"context": context} if context else {}))  # fmt: skip
+        rows.append({"method": m, **r.model_dump()})
+    emit(f"perturbation prediction on {dataset} ({split})", rows, as_json)

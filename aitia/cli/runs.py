@@ -1,0 +1,83 @@
+"""Run commands: ``loop``, ``ask``, ``report``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from ..knowledge.store import built_store
+from ._app import app, console, split_csv
+
+
+@app.command()
+def loop(
+    dataset: str = typer.Option(
+        None, "--dataset", help="Built-in dataset with interventions (default: the demo dataset)."
+    ),
+    learners: str = typer.Option(
+        "correlation,supervised,deep", "--learners", help="Comma-separated learners."
+    ),
+    rounds: int = typer.Option(3, "--rounds", help="Experiment rounds after round 0."),
+    out: Path = typer.Option(
+        None, "--out", help="Run directory (default $AITIA_HOME/runs/loop-<dataset>-<time>)."
+    ),
+    llm: str = typer.Option("none", "--llm", help="openai | local | none."),
+    rag: bool = typer.Option(True, "--rag/--no-rag", help="Use the literature store if one is built."),
+    context: str = typer.Option(None, "--context", help="Experimental context for hypotheses."),
+    seed: int = typer.Option(0, "--seed"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Hypothesis-to-validation loop: hypothesise, learn with priors, validate on held-out interventions, pick the
+    next experiments, repeat; writes a run directory with trace and report (a killed run resumes)."""
+    import time as _time
+
+    from .. import datasets
+    from ..config import get_settings
+    from ..orchestrator.loop import LoopConfig, run_loop
+
+    dataset = dataset or datasets.default_dataset()
+
+    cfg = LoopConfig(dataset=dataset, learners=split_csv(learners) or ["correlation"], rounds=rounds, llm=llm,
+                     rag=rag, context=context, seed=seed)  # fmt: skip
+    run_dir = out or get_settings().runs_dir / f"loop-{dataset}-{_time.strftime('%Y%m%d-%H%M%S')}"
+    st = built_store(enabled=rag)
+    result = run_loop(
+        cfg, run_dir, store=st, on_progress=(lambda m: None) if as_json else (lambda m: console.print(m))
+    )
+    if as_json:
+        sys.stdout.write(result.model_dump_json(indent=1) + "\n")
+        return
+    console.print(f"[bold]report:[/] {result.report_html}\n        {result.report_md}")
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(
+        ..., help="A question about genes, e.g. 'Does inhibiting Mek change Erk?'"
+    ),
+    llm: str = typer.Option(None, "--llm", help="openai | local | none (default: from settings)."),
+    max_steps: int = typer.Option(12, "--max-steps", help="Agent step limit."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Ask a natural-language question; the agent (or the offline planner) answers with citations."""
+    from ..orchestrator.agent import ask as ask_fn
+
+    st = built_store()
+    answer = ask_fn(question, backend=llm, store=st, max_steps=max_steps,
+                    on_step=None if as_json else (lambda s: console.print(f"[dim]{s}[/]")))  # fmt: skip
+    if as_json:
+        sys.stdout.write(answer.model_dump_json(indent=1) + "\n")
+        return
+    console.print(answer.text)
+    console.print(f"[dim]({answer.mode}, {answer.steps} steps; trace: {answer.run_dir}/trace.jsonl)[/]")
+
+
+@app.command()
+def report(run_dir: Path = typer.Argument(..., help="A loop run directory.")) -> None:
+    """Re-render a loop run's report from its directory (state, hypotheses and saved scores)."""
+    from ..orchestrator.loop import rerender_report
+
+    md, html_path = rerender_report(run_dir)
+    console.print(f"[bold]report:[/] {html_path}\n        {md}")
