@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test install install-local lint bench clean
+.PHONY: demo test test-all install install-local lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -28,12 +28,18 @@ demo: install
 	$(BIN)/aitia bench baselines --dataset sachs
 	$(BIN)/aitia loop --dataset sachs --out runs/demo-sachs
 
+# Fast suite (slow tests deselected in pyproject.toml); prints the 10 slowest tests.
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=10
+
+# Everything, slow tests included.
+test-all: install
+	$(BIN)/python -m pytest -q --durations=10 -m "slow or not slow"
 
 lint: install
 	$(BIN)/ruff check aitia tests benchmarks
 	$(BIN)/mypy aitia
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python benchmarks/simulate.py

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -177,7 +176,7 @@ def hypothesize(
         year_max=year_max,
     )
     hs = gen.generate(gene_list, progress=not as_json)
-    report: dict[str, Any] = {}
+    report = None
     if evaluate:
         if not dataset:
             raise AitiaError("--evaluate needs --dataset.")
@@ -192,16 +191,15 @@ def hypothesize(
         hs.to_scores().save(out / "scores.csv")
     if as_json:
         sys.stdout.write(json.dumps({"hypotheses": [h.model_dump() for h in hs.hypotheses], "rejected": hs.rejected,
-                                     "usage": hs.usage, "evaluation": report}, indent=1, default=str) + "\n")  # fmt: skip
+                                     "usage": hs.usage, "evaluation": report.model_dump() if report else None}, indent=1, default=str) + "\n")  # fmt: skip
         return
     console.print(f"generator: {hs.generator}; {len(hs.hypotheses)} hypotheses, {len(hs.rejected)} rejected; "
                   f"usage: {hs.usage}")  # fmt: skip
     console.print(table("hypotheses", hs.table()[:30]))
     if report:
-        rows = [{"truth": k, "auroc": v["auroc"], "auprc": v["auprc"], "auprc_ratio": v["auprc_ratio"]}
-                for k, v in report["metrics"].items()]  # fmt: skip
+        rows = [{"truth": k, "auroc": m.auroc, "auprc": m.auprc, "auprc_ratio": m.auprc_ratio}
+                for k, m in report.metrics.items()]  # fmt: skip
         console.print(table("hypotheses vs truth", rows))
-        if "prior_gain" in report:
-            console.print(f"as a prior for {report['prior_gain']['learner']}: " + "; ".join(
-                f"{k}: AUROC {v['without']:.3f} -> {v['with_hypotheses']:.3f}"
-                for k, v in report["prior_gain"].items() if isinstance(v, dict)))  # fmt: skip
+        if report.prior_gain:
+            console.print(f"as a prior for {report.learner}: " + "; ".join(
+                f"{k}: AUROC {g.without:.3f} -> {g.with_hypotheses:.3f}" for k, g in report.prior_gain.items()))  # fmt: skip
