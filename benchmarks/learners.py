@@ -61,10 +61,10 @@ def run_kemmeren(method: str, device: str = "cpu") -> dict:
 
 def run_sachs(method: str, device: str = "cpu") -> dict:
     from aitia import datasets
-    from aitia.causal.evaluate import edge_metrics, interventional_truth
+    from aitia.causal.evaluate import dataset_truth, edge_metrics
 
     adata = datasets.load("sachs")
-    truth = interventional_truth(adata, progress=False)
+    truth = dataset_truth(adata)
     est = _learner(method, device, small=True)
     labels = truth.labels if est.uses_labels else None
     scores = est.fit(adata, labels=labels).predict_scores()
@@ -77,7 +77,7 @@ def run_sachs(method: str, device: str = "cpu") -> dict:
 
 def run_dream4(method: str, device: str = "cpu") -> dict:
     from aitia import datasets
-    from aitia.causal.evaluate import edge_metrics, interventional_truth
+    from aitia.causal.evaluate import dataset_truth, edge_metrics
     from aitia.types.graph import EdgeLabels
 
     au, ap = [], []
@@ -87,9 +87,7 @@ def run_dream4(method: str, device: str = "cpu") -> dict:
         train_src, test_src = set(genes[:50]), genes[50:]
         drop = adata.obs["perturbation"].isin(test_src).to_numpy()
         data = adata[~drop].copy()
-        truth = interventional_truth(
-            data, method="robust_z", reference="all", z_threshold=3.0, progress=False
-        )
+        truth = dataset_truth(data)  # the dataset's own rule: robust z against all samples
         lab = truth.labels
         keep = np.array([s in train_src for s in lab.sources])
         labels = EdgeLabels(lab.values[keep], [s for s in lab.sources if s in train_src], lab.targets)

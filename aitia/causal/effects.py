@@ -54,7 +54,7 @@ def effects_from_adata(
     """
     from .truth import interventional_truth
 
-    validate_perturbation_data(adata, require_control=reference == "control")
+    adata = validate_perturbation_data(adata, require_control=reference == "control", inplace=False)
     x = adata.X
     sample = x[: min(adata.n_obs, 500)]
     sample = sample.toarray() if sp.issparse(sample) else np.asarray(sample)

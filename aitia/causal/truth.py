@@ -191,7 +191,7 @@ def interventional_truth(
         raise DataValidationError(f"Correction {correction!r} not recognised. Options: bh, none.")
     if not 0 < alpha < 1:
         raise DataValidationError(f"alpha must be in (0, 1), got {alpha}.")
-    validate_perturbation_data(adata, require_control=reference == "control")
+    adata = validate_perturbation_data(adata, require_control=reference == "control", inplace=False)
     if min_cells is None:
         min_cells = 1 if method == "robust_z" else 3
     obs = adata.obs

@@ -47,11 +47,13 @@ def validate_perturbation_data(
     min_group_size: int = 1,
     check_values: bool = True,
     max_rows_checked: int | None = 200_000,
+    inplace: bool = True,
 ) -> AnnData:
-    """Check that ``adata`` follows the perturbation-data convention; fill defaults in place.
+    """Check that ``adata`` follows the perturbation-data convention and fill defaults.
 
     Fills ``obs["context"]`` (``"default"``) and ``obs["intervention_type"]`` (``"control"`` for controls,
-    else ``"unknown"``) when absent.
+    else ``"unknown"``) when absent. With ``inplace=False`` the caller's object is left untouched: the defaults go
+    into a new AnnData that shares ``X`` (estimators validate this way, so ``fit`` never modifies its input).
 
     Raises:
         DataValidationError: with the fix in the message for a missing perturbation column, no controls,
@@ -69,6 +71,9 @@ def validate_perturbation_data(
         raise DataValidationError(
             f"Perturbation data is empty ({adata.n_obs} samples x {adata.n_vars} genes)."
         )
+    if not inplace and _needs_defaults(adata) and not getattr(adata, "isbacked", False):
+        # a backed file's obs lives in memory anyway; anything else gets a light copy that shares X
+        adata = AnnData(adata.X, obs=adata.obs.copy(), var=adata.var.copy(), uns=dict(adata.uns))
     if PERTURBATION_KEY not in adata.obs.columns:
         raise DataValidationError(
             f"adata.obs has no {PERTURBATION_KEY!r} column (columns: {list(adata.obs.columns)[:10]}). "
@@ -112,6 +117,14 @@ def validate_perturbation_data(
     if check_values and not getattr(adata, "isbacked", False):
         _check_finite(adata.X, max_rows_checked)
     return adata
+
+
+def _needs_defaults(adata: AnnData) -> bool:
+    """Whether validation would add or convert an obs column."""
+    obs = adata.obs
+    if PERTURBATION_KEY in obs.columns and obs[PERTURBATION_KEY].dtype != object:
+        return True
+    return any(k not in obs.columns or obs[k].dtype != object for k in (CONTEXT_KEY, INTERVENTION_KEY))
 
 
 def _check_finite(x: object, max_rows: int | None) -> None:

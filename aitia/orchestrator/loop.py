@@ -24,6 +24,7 @@ import numpy as np
 from anndata import AnnData
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..config import get_settings
 from ..errors import AitiaError
 from ..run import Run
 
@@ -47,7 +48,10 @@ class LoopConfig(BaseModel):
     rag: bool = True
     context: str | None = None
     top_k_graph: int = Field(default=0, description="Edges kept in saved graphs (0: 2 x genes).")
-    seed: int = 0
+    seed: int = Field(
+        default_factory=lambda: get_settings().seed,
+        description="Seed of the random arm and first reveal (AITIA_SEED).",
+    )
 
 
 class ArmResult(BaseModel):

@@ -39,6 +39,12 @@ def test_conformance(name, dag_data):
         est.predict_scores()
     twin = clone(est)
     assert twin.get_params() == est.get_params()
+    bare = (
+        adata.copy()
+    )  # no context / intervention_type columns: validation must not add them to the caller's object
+    bare.obs = bare.obs[["perturbation"]].copy()
+    clone(est).fit(bare, labels=labels)
+    assert list(bare.obs.columns) == ["perturbation"]
     scores = est.fit(adata, labels=labels).predict_scores()
     assert isinstance(scores, EdgeScores)
     assert scores.genes == list(adata.var_names) and scores.values.shape == (10, 10)

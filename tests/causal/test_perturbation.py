@@ -106,3 +106,38 @@ def test_predictor_errors(multi_context):
             "leave_one_context_out",
         )
     assert one.observed.sum() == 3
+
+
+PREDICTOR_KW = {"ensemble": {"members": ("mean", "linear")}, "context_transfer": {"epochs": 100}}
+
+
+@pytest.mark.parametrize("name", P.available())
+def test_predictor_conformance(name, multi_context):
+    """The scikit-learn contract for every registered predictor: clone, not-fitted error, determinism, bad input,
+    and fit leaves its inputs untouched."""
+    from sklearn.base import clone
+
+    adata, graph, eff = multi_context
+    prior = graph.to_scores(list(adata.var_names))
+    est = P.get(name, **PREDICTOR_KW.get(name, {}))
+    twin = clone(est)
+    assert twin.get_params() == est.get_params()
+    queries = [("ctx0", p) for p in eff.perturbations[:4]]
+    with pytest.raises(NotFittedError):
+        est.predict(queries)
+    effect_before, label_before = eff.effect.copy(), eff.label.copy()
+    obs_before = adata.obs.copy()
+    a = est.fit(eff, adata=adata, prior=prior).predict(queries)
+    b = clone(est).fit(eff, adata=adata, prior=prior).predict(queries)
+    np.testing.assert_allclose(a.label, b.label, rtol=1e-5, atol=1e-6)  # deterministic with a seed
+    assert a.shape == (1, 4, len(eff.genes)) and np.isfinite(a.label).all()
+    np.testing.assert_array_equal(eff.effect, effect_before)
+    np.testing.assert_array_equal(eff.label, label_before)
+    pd.testing.assert_frame_equal(adata.obs, obs_before)
+    with pytest.raises(DataValidationError):
+        clone(est).fit(pd.DataFrame())
+    empty = EffectTable(
+        eff.contexts, eff.perturbations, eff.genes, np.full(eff.shape, np.nan), np.full(eff.shape, np.nan)
+    )
+    with pytest.raises(DataValidationError, match="no observed"):
+        clone(est).fit(empty, adata=adata, prior=prior)

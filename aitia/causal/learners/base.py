@@ -36,7 +36,7 @@ class BaseLearner(BaseEstimator):  # type: ignore[misc]
             raise DataValidationError(
                 f"fit() expects an AnnData (samples x genes), got {type(adata).__name__}."
             )
-        validate_perturbation_data(adata, require_control=False)
+        validate_perturbation_data(adata, require_control=False, inplace=False)
         if adata.n_obs < 3:
             raise DataValidationError(f"Need at least 3 samples to learn a graph, got {adata.n_obs}.")
         genes = [str(g) for g in adata.var_names]

@@ -47,12 +47,10 @@ def causallearn_to_scores(graph: np.ndarray) -> np.ndarray:
 
 class _CausalLearnBase(BaseLearner):
     max_genes = 60
-    max_samples = 5000
 
-    def _finish(self, skeleton: np.ndarray) -> None:
+    def _finish(self, skeleton: np.ndarray, x: np.ndarray) -> None:
         self.graph_scores_ = skeleton
         # Tie-break within the discrete graph by |correlation| so rankings are informative.
-        x = self._x
         with np.errstate(invalid="ignore"):
             c = np.abs(np.nan_to_num(np.corrcoef(x, rowvar=False)))
         np.fill_diagonal(c, 0)
@@ -60,7 +58,6 @@ class _CausalLearnBase(BaseLearner):
         if self.prior_ is not None and self.prior_weight > 0:
             s = (1 - self.prior_weight) * rank01(s) + self.prior_weight * self.prior_
         self.scores_ = s
-        del self._x
 
 
 class PCLearner(_CausalLearnBase):
@@ -73,17 +70,20 @@ class PCLearner(_CausalLearnBase):
         required_threshold: prior score (0-1) above which an edge is required (None: never).
         forbidden_threshold: prior score below which an edge is forbidden (None: never).
         prior_weight: blend of the final ranking with the prior.
+        max_samples: rows used (random subsample above this; None: all).
     """
 
     name = "pc"
 
     def __init__(self, alpha: float = 0.01, indep_test: str = "fisherz", required_threshold: float | None = None,
-                 forbidden_threshold: float | None = None, prior_weight: float = 0.0, random_state: int = 0) -> None:  # fmt: skip
+                 forbidden_threshold: float | None = None, prior_weight: float = 0.0, max_samples: int | None = 5000,
+                 random_state: int = 0) -> None:  # fmt: skip
         self.alpha = alpha
         self.indep_test = indep_test
         self.required_threshold = required_threshold
         self.forbidden_threshold = forbidden_threshold
         self.prior_weight = prior_weight
+        self.max_samples = max_samples
         self.random_state = random_state
 
     def fit(
@@ -94,8 +94,8 @@ class PCLearner(_CausalLearnBase):
         from causallearn.utils.PCUtils.BackgroundKnowledge import BackgroundKnowledge
 
         self._prepare(adata, prior, labels)
-        self._x = self._standardize(self._matrix(adata, self.max_samples, self.random_state))
-        if (self._x.std(0) == 0).any():
+        x = self._standardize(self._matrix(adata, self.max_samples, self.random_state))
+        if (x.std(0) == 0).any():
             raise DataValidationError("PC needs every gene to vary; drop constant genes first.")
         bk = None
         names = [f"X{i + 1}" for i in range(self.n_genes_)]
@@ -118,14 +118,14 @@ class PCLearner(_CausalLearnBase):
                     ):
                         bk.add_forbidden_by_node(nodes[i], nodes[j])
         cg = pc(
-            self._x,
+            x,
             self.alpha,
             self.indep_test,
             background_knowledge=bk,
             show_progress=False,
             node_names=names,
         )
-        self._finish(causallearn_to_scores(cg.G.graph))
+        self._finish(causallearn_to_scores(cg.G.graph), x)
         return self
 
 
@@ -137,10 +137,15 @@ class GESLearner(_CausalLearnBase):
     max_genes = 30
 
     def __init__(
-        self, score_func: str = "local_score_BIC", prior_weight: float = 0.0, random_state: int = 0
+        self,
+        score_func: str = "local_score_BIC",
+        prior_weight: float = 0.0,
+        max_samples: int | None = 5000,
+        random_state: int = 0,
     ) -> None:
         self.score_func = score_func
         self.prior_weight = prior_weight
+        self.max_samples = max_samples
         self.random_state = random_state
 
     def fit(
@@ -149,7 +154,7 @@ class GESLearner(_CausalLearnBase):
         from causallearn.search.ScoreBased.GES import ges
 
         self._prepare(adata, prior, labels)
-        self._x = self._standardize(self._matrix(adata, self.max_samples, self.random_state))
-        record = ges(self._x, score_func=self.score_func)
-        self._finish(causallearn_to_scores(record["G"].graph))
+        x = self._standardize(self._matrix(adata, self.max_samples, self.random_state))
+        record = ges(x, score_func=self.score_func)
+        self._finish(causallearn_to_scores(record["G"].graph), x)
         return self

@@ -15,6 +15,7 @@ class CorrelationLearner(BaseLearner):
     Args:
         method: ``pearson`` or ``spearman``.
         prior_weight: final score = (1 - w) * rank(|corr|) + w * prior (0 ignores the prior).
+        max_samples: rows used (random subsample above this; None: all).
 
     Example:
         >>> from aitia.causal.simulate import simulate_linear_gaussian
@@ -25,15 +26,18 @@ class CorrelationLearner(BaseLearner):
 
     name = "correlation"
 
-    def __init__(self, method: str = "pearson", prior_weight: float = 0.3) -> None:
+    def __init__(
+        self, method: str = "pearson", prior_weight: float = 0.3, max_samples: int | None = 50_000
+    ) -> None:
         self.method = method
         self.prior_weight = prior_weight
+        self.max_samples = max_samples
 
     def fit(
         self, adata: AnnData, prior: EdgeScores | None = None, labels: EdgeLabels | None = None
     ) -> CorrelationLearner:
         self._prepare(adata, prior, labels)
-        x = self._matrix(adata, max_samples=50_000)
+        x = self._matrix(adata, max_samples=self.max_samples)
         if self.method == "spearman":
             from scipy.stats import rankdata
 
@@ -52,19 +56,21 @@ class PartialCorrelationLearner(BaseLearner):
 
     Args:
         prior_weight: as in :class:`CorrelationLearner`.
+        max_samples: rows used (random subsample above this; None: all).
     """
 
     name = "partial_correlation"
     max_genes = 5000
 
-    def __init__(self, prior_weight: float = 0.3) -> None:
+    def __init__(self, prior_weight: float = 0.3, max_samples: int | None = 50_000) -> None:
         self.prior_weight = prior_weight
+        self.max_samples = max_samples
 
     def fit(
         self, adata: AnnData, prior: EdgeScores | None = None, labels: EdgeLabels | None = None
     ) -> PartialCorrelationLearner:
         self._prepare(adata, prior, labels)
-        x = self._standardize(self._matrix(adata, max_samples=50_000))
+        x = self._standardize(self._matrix(adata, max_samples=self.max_samples))
         prec = shrunk_precision(x)
         d = np.sqrt(np.clip(np.diag(prec), 1e-12, None))
         pc = np.abs(-prec / np.outer(d, d))

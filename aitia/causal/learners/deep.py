@@ -18,6 +18,7 @@ from anndata import AnnData
 from ...config import resolve_device
 from ...errors import DataValidationError
 from ...types.graph import EdgeLabels, EdgeScores
+from .._compute import torch_threads
 from .base import BaseLearner
 from .features import PairStatistics, all_pairs_blocks, derive_labels, training_pairs
 
@@ -87,7 +88,8 @@ class DeepLearner(BaseLearner):
         max_train_pairs: labelled pairs sampled for training.
         max_samples: rows used for images and statistics.
         use_interventions: intervention-shift scalars (and labels derived from them when none are given).
-        device: ``auto``, ``cpu`` or ``cuda``; mixed precision is used on CUDA.
+        device: ``auto``, ``cpu`` or ``cuda``; None: ``AITIA_DEVICE``; mixed precision is used on CUDA.
+        n_jobs: CPU threads for torch (None: ``AITIA_N_JOBS``).
         progress: progress bars.
         random_state: seed.
     """
@@ -97,7 +99,7 @@ class DeepLearner(BaseLearner):
 
     def __init__(self, bins: int = 16, hidden: int = 32, graph_neighbors: int = 10, epochs: int = 6,
                  min_steps: int = 400, batch_size: int = 1024, lr: float = 3e-3, max_train_pairs: int = 100_000, max_samples: int = 2000,
-                 use_interventions: bool = True, z_threshold: float = 3.0, device: str = "auto", progress: bool = False,
+                 use_interventions: bool = True, z_threshold: float = 3.0, device: str | None = None, n_jobs: int | None = None, progress: bool = False,
                  random_state: int = 0) -> None:  # fmt: skip
         self.bins = bins
         self.hidden = hidden
@@ -111,6 +113,7 @@ class DeepLearner(BaseLearner):
         self.use_interventions = use_interventions
         self.z_threshold = z_threshold
         self.device = device
+        self.n_jobs = n_jobs
         self.progress = progress
         self.random_state = random_state
 
@@ -166,8 +169,8 @@ class DeepLearner(BaseLearner):
         return out
 
     def _train(self, scal_np: np.ndarray, src: np.ndarray, tgt: np.ndarray, yy: np.ndarray, codes_t: Any,
-               a_hat: Any, node_x: Any, dev: Any, use_amp: bool) -> Any:  # fmt: skip
-        """Train one edge model on the labelled pairs; returns it in eval mode."""
+               a_hat: Any, node_x: Any, dev: Any, use_amp: bool) -> tuple[Any, list[float]]:  # fmt: skip
+        """Train one edge model on the labelled pairs; returns it in eval mode and its loss per epoch."""
         import torch
         from rich.progress import Progress
 
@@ -182,7 +185,7 @@ class DeepLearner(BaseLearner):
         batch_size = int(min(self.batch_size, max(32, len(src) // 8)))
         n_batches = int(np.ceil(len(src) / batch_size))
         epochs = max(self.epochs, int(np.ceil(self.min_steps / n_batches)))
-        self.loss_history_: list[float] = []
+        history: list[float] = []
         model.train()
         with Progress(transient=True, disable=not self.progress) as bar:
             task = bar.add_task("deep: training", total=epochs * n_batches)
@@ -202,14 +205,18 @@ class DeepLearner(BaseLearner):
                     scaler.update()
                     total += float(loss.detach())
                     bar.advance(task)
-                self.loss_history_.append(total / n_batches)
+                history.append(total / n_batches)
         model.eval()
-        return model
+        return model, history
 
     # ------------------------------------------------------------------ fit
     def fit(
         self, adata: AnnData, prior: EdgeScores | None = None, labels: EdgeLabels | None = None
     ) -> DeepLearner:
+        with torch_threads(self.n_jobs):
+            return self._fit_torch(adata, prior, labels)
+
+    def _fit_torch(self, adata: AnnData, prior: EdgeScores | None, labels: EdgeLabels | None) -> DeepLearner:
         import torch
 
         if self.bins % 4:
@@ -243,7 +250,8 @@ class DeepLearner(BaseLearner):
         a_hat, node_x = a_hat.to(dev), torch.tensor(node_feats, device=dev)
         scal_np = self._scalars(stats, src, tgt)
         has_shift = scal_np[:, 3] > 0  # has_shift_ij
-        model = self._train(scal_np, src, tgt, yy, codes_t, a_hat, node_x, dev, use_amp)
+        model, self.loss_history_ = self._train(scal_np, src, tgt, yy, codes_t, a_hat, node_x, dev, use_amp)
+        self.obs_loss_history_: list[float] = []
         # Pairs whose source was never perturbed have no shift scalars: score them with a model trained with the
         # shifts hidden, rather than extrapolating the first model outside what it saw.
         obs_model = None
@@ -251,7 +259,9 @@ class DeepLearner(BaseLearner):
         if has_shift.any() and unperturbed.any():
             hidden = scal_np.copy()
             hidden[:, 2:4] = 0.0
-            obs_model = self._train(hidden, src, tgt, yy, codes_t, a_hat, node_x, dev, use_amp)
+            obs_model, self.obs_loss_history_ = self._train(
+                hidden, src, tgt, yy, codes_t, a_hat, node_x, dev, use_amp
+            )
 
         from rich.progress import Progress
 

@@ -47,7 +47,8 @@ class MRCLLearner(BaseLearner):
             cross-validated AUROC on the labelled pairs.
         gamma_i: intrinsic (Laplacian) regularisation.
         prior_weight: blend of the final ranking with the prior.
-        random_state: seed (PCA).
+        max_samples: rows used for the pair histograms (random subsample above this; None: all).
+        random_state: seed (PCA, subsampling).
     """
 
     name = "mrcl"
@@ -55,13 +56,15 @@ class MRCLLearner(BaseLearner):
     max_genes = 60
 
     def __init__(self, bins: int = 30, n_components: int = 30, n_neighbors: int = 10, gamma_a: float | str = "cv",
-                 gamma_i: float = 1e3, prior_weight: float = 0.0, random_state: int = 0) -> None:  # fmt: skip
+                 gamma_i: float = 1e3, prior_weight: float = 0.0, max_samples: int | None = 5000,
+                 random_state: int = 0) -> None:  # fmt: skip
         self.bins = bins
         self.n_components = n_components
         self.n_neighbors = n_neighbors
         self.gamma_a = gamma_a
         self.gamma_i = gamma_i
         self.prior_weight = prior_weight
+        self.max_samples = max_samples
         self.random_state = random_state
 
     def fit(
@@ -80,7 +83,7 @@ class MRCLLearner(BaseLearner):
             raise DataValidationError(
                 "MRCL is semi-supervised: pass labels=EdgeLabels (or a prior to derive them)."
             )
-        z = self._standardize(self._matrix(adata, max_samples=5000, seed=self.random_state))
+        z = self._standardize(self._matrix(adata, max_samples=self.max_samples, seed=self.random_state))
         feats, src, tgt = pair_histograms(z, self.bins)
         k = min(self.n_components, feats.shape[1], len(feats) - 1)
         emb = PCA(n_components=k, random_state=self.random_state).fit_transform(feats)

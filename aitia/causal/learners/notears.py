@@ -13,6 +13,7 @@ from anndata import AnnData
 
 from ...config import resolve_device
 from ...types.graph import EdgeLabels, EdgeScores
+from .._compute import torch_threads
 from .base import BaseLearner, intervention_rows
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,9 @@ class NotearsLearner(BaseLearner):
         inner_steps: Adam steps per outer iteration.
         lr: Adam learning rate.
         h_tol: acyclicity tolerance.
-        device: ``auto``, ``cpu`` or ``cuda``.
+        device: ``auto``, ``cpu`` or ``cuda``; None: ``AITIA_DEVICE``.
+        n_jobs: CPU threads for torch (None: ``AITIA_N_JOBS``).
+        max_samples: rows used (controls and intervened rows both kept; None: all).
         random_state: seed.
     """
 
@@ -36,7 +39,7 @@ class NotearsLearner(BaseLearner):
     max_genes = 300
 
     def __init__(self, lambda1: float = 0.05, prior_discount: float = 0.8, max_iter: int = 8, inner_steps: int = 150,
-                 lr: float = 0.05, h_tol: float = 1e-6, device: str = "auto", random_state: int = 0) -> None:  # fmt: skip
+                 lr: float = 0.05, h_tol: float = 1e-6, device: str | None = None, n_jobs: int | None = None, max_samples: int | None = 20_000, random_state: int = 0) -> None:  # fmt: skip
         self.lambda1 = lambda1
         self.prior_discount = prior_discount
         self.max_iter = max_iter
@@ -44,26 +47,36 @@ class NotearsLearner(BaseLearner):
         self.lr = lr
         self.h_tol = h_tol
         self.device = device
+        self.n_jobs = n_jobs
+        self.max_samples = max_samples
         self.random_state = random_state
 
     def fit(
         self, adata: AnnData, prior: EdgeScores | None = None, labels: EdgeLabels | None = None
+    ) -> NotearsLearner:
+        with torch_threads(self.n_jobs):
+            return self._fit_torch(adata, prior, labels)
+
+    def _fit_torch(
+        self, adata: AnnData, prior: EdgeScores | None, labels: EdgeLabels | None
     ) -> NotearsLearner:
         import torch
 
         self._prepare(adata, prior, labels)
         torch.manual_seed(self.random_state)
         dev = torch.device(resolve_device(self.device))
-        x = self._matrix(adata, max_samples=20_000, seed=self.random_state)
+        # subsample rows with their labels, so the intervention mask below stays aligned with the kept rows
+        sub = self._subsample(adata, self.max_samples, self.random_state)
+        x = self._matrix(sub)
         # centre and scale by one global factor: per-gene standardisation would erase the variance ordering that
         # identifies directions in equal-noise linear models
         x = (x - x.mean(0)) / max(float(x.std()), 1e-12)
         n, p = x.shape
-        _, by_gene = intervention_rows(adata if adata.n_obs == n else adata, self.genes_)
+        # an intervened gene's own value is set by the experiment, not by its parents: leave it out of the loss
+        _, by_gene = intervention_rows(sub, self.genes_)
         mask = np.ones((n, p))
-        if adata.n_obs == n:
-            for j, rows in by_gene.items():
-                mask[rows, j] = 0.0
+        for j, rows in by_gene.items():
+            mask[rows, j] = 0.0
         X = torch.tensor(x, dtype=torch.float32, device=dev)
         M = torch.tensor(mask, dtype=torch.float32, device=dev)
         pen = np.full((p, p), self.lambda1)

@@ -52,7 +52,6 @@ class BasePredictor(BaseEstimator):  # type: ignore[misc]
                 raise DataValidationError(f"prior must be EdgeScores, got {type(prior).__name__}.")
             self.prior_ = prior
         self._fit(effects, adata)
-        self.fitted_ = True
         return self
 
     def _fit(self, effects: EffectTable, adata: Any) -> None:  # pragma: no cover - abstract
@@ -64,7 +63,9 @@ class BasePredictor(BaseEstimator):  # type: ignore[misc]
 
     def predict(self, queries: Any) -> EffectTable:
         """Predicted effects and DE probabilities (label column) for every queried (context, perturbation)."""
-        if not hasattr(self, "fitted_"):
+        if not hasattr(
+            self, "train_"
+        ):  # fitted state ends in "_" (scikit-learn's check_is_fitted convention)
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(effects) first.")
         q = as_queries(queries)
         if q.empty:

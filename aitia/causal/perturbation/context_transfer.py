@@ -23,6 +23,7 @@ import pandas as pd
 
 from ...config import resolve_device
 from ...types.effects import EffectTable
+from .._compute import torch_threads
 from .base import BasePredictor, gene_index, quiet_nanmean, target_of
 
 logger = logging.getLogger(__name__)
@@ -41,14 +42,15 @@ class ContextTransferPredictor(BasePredictor):
         residual_dropout: fraction of training perturbations whose free residual embedding is dropped each step, so
             the target/prior pathway (the only one available for unseen perturbations) must carry the signal.
         prior_top_k: prior neighbours per gene used in perturbation embeddings.
-        device: ``auto``, ``cpu`` or ``cuda``.
+        device: ``auto``, ``cpu`` or ``cuda``; None: ``AITIA_DEVICE``.
+        n_jobs: CPU threads for torch (None: ``AITIA_N_JOBS``).
         random_state: seed.
     """
 
     name = "context_transfer"
 
     def __init__(self, rank: int = 16, epochs: int = 400, lr: float = 0.03, weight_decay: float = 1e-4,
-                 pathway_decay: float = 0.5, label_weight: float = 1.0, residual_dropout: float = 0.5, prior_top_k: int = 10, device: str = "auto", random_state: int = 0) -> None:  # fmt: skip
+                 pathway_decay: float = 0.5, label_weight: float = 1.0, residual_dropout: float = 0.5, prior_top_k: int = 10, device: str | None = None, n_jobs: int | None = None, random_state: int = 0) -> None:  # fmt: skip
         self.rank = rank
         self.epochs = epochs
         self.lr = lr
@@ -58,6 +60,7 @@ class ContextTransferPredictor(BasePredictor):
         self.residual_dropout = residual_dropout
         self.prior_top_k = prior_top_k
         self.device = device
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     def _neighbours(self) -> np.ndarray:
@@ -77,6 +80,10 @@ class ContextTransferPredictor(BasePredictor):
         return np.where(s > 0, A / np.where(s > 0, s, 1), 0.0).astype(np.float32)
 
     def _fit(self, effects: EffectTable, adata: Any) -> None:
+        with torch_threads(self.n_jobs):
+            self._fit_torch(effects, adata)
+
+    def _fit_torch(self, effects: EffectTable, adata: Any) -> None:
         import torch
 
         torch.manual_seed(self.random_state)

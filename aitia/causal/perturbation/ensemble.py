@@ -19,7 +19,8 @@ logger = logging.getLogger(__name__)
 
 class EnsemblePredictor(BasePredictor):
     """Stack member predictors: K folds over the training (context, perturbation) pairs give out-of-fold predictions,
-    on which a ridge model (effects) and a logistic model (DE labels) learn how much to trust each member.
+    on which non-negative ridge models learn how much to trust each member: one on the effects, one on the logits
+    of the members' DE probabilities (a linear stack, not a logistic regression).
 
     Args:
         members: registry names or unfitted predictors.
