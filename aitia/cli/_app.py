@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
+import pydantic
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -22,7 +24,15 @@ console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 #: exit code of a user mistake (bad input, unknown name, missing file); 1 stays for bugs.
 USER_ERROR = 2
-_USER_ERRORS = (AitiaError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
+_USER_ERRORS = (
+    AitiaError,
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+    pydantic.ValidationError,
+)
 
 
 class _ErrorBoundary(TyperGroup):
@@ -39,6 +49,10 @@ class _ErrorBoundary(TyperGroup):
 
 
 def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, pydantic.ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or exc.title
+        return f"invalid {where}: {first['msg']} (got {first.get('input')!r})"
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.strerror or type(exc).__name__}: {exc.filename}"
     return " ".join(str(exc).split()) or type(exc).__name__
@@ -93,3 +107,29 @@ def emit(title: str, rows: list[dict[str, Any]], as_json: bool) -> None:
 def split_csv(value: str | None) -> list[str] | None:
     """``"a, b,c"`` -> ``["a", "b", "c"]``; None for an empty option."""
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def output_file(path: Path, force: bool) -> Path:
+    """Check an output file before any work: refuse to overwrite without ``--force``; create missing parents."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise AitiaError(f"{path} is a directory; give a file name for the output.")
+    if path.exists() and not force:
+        raise AitiaError(f"{path} exists; pass --force to overwrite it, or choose another name.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def output_dir(path: Path, force: bool, outputs: tuple[str, ...]) -> Path:
+    """Check an output directory before any work: it must not be a file, and files named in ``outputs`` are
+    overwritten only with ``--force``; the directory (and its parents) is created."""
+    path = Path(path).expanduser()
+    if path.exists() and not path.is_dir():
+        raise AitiaError(f"{path} exists and is not a directory; choose another --out.")
+    present = [name for name in outputs if (path / name).exists()]
+    if present and not force:
+        raise AitiaError(
+            f"{path} already holds {', '.join(present)}; pass --force to overwrite, or choose another --out."
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    return path

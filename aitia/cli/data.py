@@ -11,7 +11,7 @@ import numpy as np
 import typer
 
 from ..errors import AitiaError
-from ._app import app, bench_app, console, datasets_app, emit, table
+from ._app import app, bench_app, console, datasets_app, emit, output_file, table
 
 
 @datasets_app.command("list")
@@ -173,12 +173,15 @@ def truth(
     ),
     alpha: float = typer.Option(0.05, "--alpha", help="q-value threshold."),
     out: Path = typer.Option(None, "--out", help="Write the full statistics table (CSV)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Compute interventional ground truth (which interventions shift which genes)."""
     from .. import datasets
     from ..causal.evaluate import dataset_truth
 
+    if out:
+        out = output_file(out, force)
     adata = datasets.load(dataset)
     t = dataset_truth(adata, progress=True, alpha=alpha, **({"method": method} if method else {}))
     df = t.to_frame(significant_only=True)
@@ -199,10 +202,13 @@ def simulate(
     contexts: int = typer.Option(1, "--contexts"),
     model: str = typer.Option("nb", "--model", help="nb (negative-binomial SCM) or linear."),
     seed: int = typer.Option(0, "--seed"),
+    force: bool = typer.Option(False, "--force", help="Overwrite --out (and its .graphml) if they exist."),
 ) -> None:
     """Simulate a perturbation experiment with a known graph."""
     from ..causal.simulate import simulate_linear_gaussian, simulate_nb
 
+    out = output_file(out, force)
+    output_file(out.with_suffix(".graphml"), force)
     if model == "nb":
         adata, g = simulate_nb(
             n_genes=genes, n_cells=cells, n_perturbations=perturbations, n_contexts=contexts, seed=seed
@@ -213,7 +219,6 @@ def simulate(
         )
     else:
         raise AitiaError(f"Model {model!r} not recognised. Options: nb, linear.")
-    out.parent.mkdir(parents=True, exist_ok=True)
     adata.write_h5ad(out)
     g.write(out.with_suffix(".graphml"))
     console.print(

@@ -10,7 +10,7 @@ import typer
 
 from ..errors import AitiaError
 from ..knowledge.store import built_store, open_store
-from ._app import app, console, emit, genes_app, split_csv, table
+from ._app import app, console, emit, genes_app, output_dir, split_csv, table
 
 
 @genes_app.command("resolve")
@@ -151,12 +151,15 @@ def hypothesize(
     ),
     store: Path = typer.Option(None, "--store", help="Literature store directory."),
     out: Path = typer.Option(None, "--out", help="Write hypotheses.json and scores.csv here."),
+    force: bool = typer.Option(False, "--force", help="Overwrite earlier outputs in --out."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Causal hypotheses between genes from an LLM (or, with --llm none, from literature evidence and priors)."""
     from .. import datasets
     from ..knowledge.hypotheses import HypothesisGenerator
 
+    if out:
+        out = output_dir(out, force, ("hypotheses.json", "scores.csv"))
     gene_list = split_csv(genes) or []
     adata = None
     if dataset:
@@ -186,7 +189,6 @@ def hypothesize(
         truths = dataset_truths(dataset, adata)
         report = evaluate_hypotheses(hs, truths, adata=adata)
     if out:
-        out.mkdir(parents=True, exist_ok=True)
         (out / "hypotheses.json").write_text(hs.model_dump_json(indent=1))
         hs.to_scores().save(out / "scores.csv")
     if as_json:

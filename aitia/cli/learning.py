@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ..knowledge.priors import prior_scores
-from ._app import app, console, emit
+from ._app import app, console, emit, output_dir
 
 
 @app.command()
@@ -25,6 +25,7 @@ def learn(
     ),
     out: Path = typer.Option(None, "--out", help="Write scores.csv, graph.graphml and metrics.json here."),
     top_k: int = typer.Option(None, "--top-k", help="Edges kept in the graph (default: 2 x genes)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite earlier outputs in --out."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Learn a causal graph on a dataset with one of the learners, optionally with a prior and labels."""
@@ -33,6 +34,8 @@ def learn(
     from ..causal.evaluate import dataset_truth, edge_metrics
     from ..types.graph import EdgeLabels
 
+    if out:
+        out = output_dir(out, force, ("scores.csv", "graph.graphml", "metrics.json"))
     adata = datasets.load(dataset)
     genes = [str(g) for g in adata.var_names]
     est = learners.get(method)
@@ -53,7 +56,6 @@ def learn(
     metrics = [{"truth": k, **edge_metrics(scores, t).model_dump()} for k, t in truths.items()]
     graph = scores.to_graph(top_k=top_k or 2 * len(genes))
     if out:
-        out.mkdir(parents=True, exist_ok=True)
         scores.save(out / "scores.csv")
         graph.write(out / "graph.graphml")
         (out / "metrics.json").write_text(json.dumps(metrics, indent=1))

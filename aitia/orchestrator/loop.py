@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import get_settings
 from ..errors import AitiaError
-from ..run import Run
+from ..run import Run, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -144,52 +144,79 @@ def run_loop(
         on_progress: progress callback.
     """
     from .. import datasets
-    from ..causal.evaluate import dataset_truth, edge_metrics
-    from ..knowledge.hypotheses import HypothesisGenerator, HypothesisSet
-    from ..tools.toolbox import suggest_from_scores
-    from ..types.graph import EdgeScores
-    from .report import write_report
+    from ..causal import learners as L
+    from ..causal import perturbation as P
+    from ..causal.evaluate import dataset_truth
 
     say = on_progress or (lambda s: None)
-    run = Run.create(out_dir, config.model_dump())
-    state = run.load_state()
+    # validate everything before the run directory is touched: a refused run leaves nothing behind
+    for name in config.learners:
+        L.get(name)
+    if config.predictor:
+        P.get(config.predictor)
     if adata is None:
         adata = datasets.load(config.dataset)
     if gold is None:
         gold = datasets.reference_graphs(config.dataset) if config.dataset in datasets.list_datasets() else {}
     genes = [str(g) for g in adata.var_names]
-    rng = np.random.default_rng(config.seed)
-
     say("computing interventional truth")
     t0 = time.perf_counter()
     truth = dataset_truth(adata)
-    run.log("truth", sources=list(truth.labels.sources), n_significant=truth.labels.n_positive,
-            seconds=round(time.perf_counter() - t0, 2))  # fmt: skip
-    pool = list(truth.labels.sources)
-    pool = [s for s in pool if s in genes]
+    truth_seconds = round(time.perf_counter() - t0, 2)
+    pool = [s for s in truth.labels.sources if s in genes]
     if len(pool) < config.initial_reveal + 1:
         raise AitiaError(
             f"{config.dataset} has {len(pool)} intervened genes; the loop needs at least {config.initial_reveal + 1}."
         )
 
+    run = Run.create(out_dir, config.model_dump())
+    with run.exclusive():
+        return _run_rounds(config, run, adata, gold, genes, truth, truth_seconds, pool, store, say)
+
+
+def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, Any], genes: list[str], truth: Any,
+                truth_seconds: float, pool: list[str], store: Any, say: Callable[[str], None]) -> LoopResult:  # fmt: skip
+    """The rounds of a validated loop, in a run directory this process holds exclusively."""
+    from ..causal.evaluate import edge_metrics
+    from ..knowledge.hypotheses import HypothesisGenerator, HypothesisSet
+    from ..tools.toolbox import suggest_from_scores
+    from ..types.graph import EdgeScores
+    from .report import write_report
+
+    state = run.load_state()
+    run.log(
+        "truth",
+        sources=list(truth.labels.sources),
+        n_significant=truth.labels.n_positive,
+        seconds=truth_seconds,
+    )
+
     # ---------------------------------------------------------------- hypotheses (cached in the run directory)
     hyp_path = run.path / "hypotheses.json"
+    hs = None
     if hyp_path.exists():
-        hs = HypothesisSet.model_validate_json(hyp_path.read_text())
-        say(f"hypotheses: reloaded {len(hs.hypotheses)} from the run directory")
-    else:
+        try:
+            hs = HypothesisSet.model_validate_json(hyp_path.read_text(encoding="utf-8"))
+            say(f"hypotheses: reloaded {len(hs.hypotheses)} from the run directory")
+        except ValueError as exc:  # torn by a kill mid-write (older runs wrote it in place): make it again
+            run.log("hypotheses_unreadable", path=str(hyp_path), error=" ".join(str(exc).split())[:200])
+    if hs is None:
         say(f"hypothesising over {len(genes)} genes ({config.llm} backend)")
         gen = HypothesisGenerator(backend=config.llm, store=store, context=config.context, rag=config.rag,
                                   on_event=lambda e: run.log(f"hypothesis:{e.get('type')}",
                                                              **{k: v for k, v in e.items() if k != "type"}))  # fmt: skip
         hs = gen.generate(genes)
-        hyp_path.write_text(hs.model_dump_json(indent=1))
+        write_atomic(hyp_path, hs.model_dump_json(indent=1))
     prior = hs.to_scores(genes)
     run.log("hypotheses", generator=hs.generator, n=len(hs.hypotheses), rejected=len(hs.rejected),
             metrics={k: edge_metrics(prior, g).auroc for k, g in gold.items()})  # fmt: skip
 
     if "revealed" not in state:
-        first = [str(x) for x in rng.choice(pool, config.initial_reveal, replace=False)]
+        # every random stream derives from (seed, round): a resumed run repeats the uninterrupted run exactly
+        first = [
+            str(x)
+            for x in np.random.default_rng(config.seed).choice(pool, config.initial_reveal, replace=False)
+        ]
         state = {"revealed": {"active": list(first), "random": list(first)}, "rounds": [], "picks": []}
         run.save_state(state)
     rounds = [LoopRound.model_validate(r) for r in state["rounds"]]
@@ -229,6 +256,7 @@ def run_loop(
                     ranking = [{"perturbation": g, "score": sc, "reason": why} for g, sc, why in ranked]
                     strategy = "suggest_experiments"
                 else:
+                    rng = np.random.default_rng([config.seed, r])
                     picks = [
                         str(x) for x in rng.choice(held, min(config.per_round, len(held)), replace=False)
                     ]

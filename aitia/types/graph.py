@@ -386,22 +386,59 @@ class CausalGraph(nx.DiGraph):
 
     @classmethod
     def read(cls, path: str | Path, format: str | None = None) -> CausalGraph:
-        """Read a graph written by :meth:`write` (or a hand-made CSV/TSV edge list or SIF)."""
+        """Read a graph written by :meth:`write` (or a hand-made CSV/TSV edge list or SIF).
+
+        Raises:
+            FileNotFoundError: no file at ``path``.
+            DataValidationError: a directory, an unknown format, or a file that does not parse as its format
+                (the message names the path and what was wrong).
+        """
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"No graph file at {path}.")
+        if path.is_dir():
+            raise DataValidationError(
+                f"{path} is a directory; give a graph file ({', '.join(GRAPH_FORMATS)})."
+            )
         fmt = (format or path.suffix.lstrip(".")).lower()
         if fmt == "tsv":
             fmt = "csv"
+        if fmt not in GRAPH_FORMATS:
+            raise DataValidationError(
+                f"Graph format {fmt!r} of {path} not recognised. Options: {', '.join(GRAPH_FORMATS)}."
+            )
+        try:
+            return cls._read(path, fmt)
+        except DataValidationError:
+            raise
+        except (
+            ValueError,
+            TypeError,
+            KeyError,
+            AttributeError,
+            UnicodeDecodeError,
+            SyntaxError,
+            nx.NetworkXError,
+        ) as exc:
+            # ParseError (XML) is a SyntaxError; JSONDecodeError and UnicodeDecodeError are ValueErrors
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise DataValidationError(f"Could not read {path} as a {fmt} graph: {detail}") from exc
+
+    @classmethod
+    def _read(cls, path: Path, fmt: str) -> CausalGraph:
         if fmt == "csv":
             df = read_edge_table(path)
             edges = []
             for row in df.to_dict("records"):
                 attrs: dict[str, Any] = {}
-                if "score" in row and pd.notna(row["score"]):
-                    attrs["score"] = float(row["score"])
-                if "sign" in row and pd.notna(row["sign"]):
-                    attrs["sign"] = int(row["sign"])
+                for key, kind in (("score", float), ("sign", int)):
+                    if key in row and pd.notna(row[key]):
+                        try:
+                            attrs[key] = kind(row[key])
+                        except (TypeError, ValueError):
+                            raise DataValidationError(
+                                f"{path}: {key} of {row['source']} -> {row['target']} is {row[key]!r}, not a number."
+                            ) from None
                 for key in ("sources", "evidence"):
                     if key in row and isinstance(row[key], str) and row[key]:
                         attrs[key] = row[key].split(";")
@@ -409,7 +446,7 @@ class CausalGraph(nx.DiGraph):
             return cls.from_edges(edges, name=path.stem)
         if fmt == "sif":
             g = cls(name=path.stem)
-            for n, line in enumerate(path.read_text().splitlines(), 1):
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 parts = line.split()
                 if not parts:
                     continue
@@ -423,13 +460,23 @@ class CausalGraph(nx.DiGraph):
                     g.add_edge(parts[0], t, score=1.0, sign=sign, sources=[path.stem], evidence=[])
             return g
         if fmt == "json":
-            try:
-                data = json.loads(path.read_text())
-                nxg = nx.node_link_graph(data, directed=True, edges="links")
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise DataValidationError(f"{path} is not a node-link JSON graph: {exc}") from exc
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or "nodes" not in data:
+                raise DataValidationError(
+                    f"{path} is not a node-link JSON graph (an object with 'nodes' and 'links')."
+                )
+            nxg = nx.node_link_graph(data, directed=True, edges="links")
             return cls(nxg, name=path.stem)
         if fmt == "graphml":
+            if path.stat().st_size == 0:
+                raise DataValidationError(f"{path} is empty.")
+            with open(path, "rb") as fh:
+                head = fh.read(65_536)
+            if b"<!ENTITY" in head or b"<!entity" in head:
+                # entity expansion is how XML bombs work; GraphML never needs it
+                raise DataValidationError(
+                    f"{path} declares XML entities; GraphML with entity declarations is refused."
+                )
             nxg = nx.read_graphml(path)
             g = cls(name=path.stem)
             g.add_nodes_from(nxg.nodes)
@@ -453,8 +500,9 @@ def read_edge_table(path: str | Path) -> pd.DataFrame:
     sep = "\t" if path.suffix.lower() in {".tsv", ".tab", ".txt"} else ","
     try:
         df = pd.read_csv(path, sep=sep)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise DataValidationError(f"Could not parse edge table {path}: {exc}") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, IsADirectoryError) as exc:
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise DataValidationError(f"Could not parse edge table {path}: {detail}") from exc
     df.columns = [str(c).strip().lower() for c in df.columns]
     aliases = {"cause": "source", "effect": "target", "from": "source", "to": "target", "tf": "source"}
     df = df.rename(columns={k: v for k, v in aliases.items() if k in df.columns and v not in df.columns})
