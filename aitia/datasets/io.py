@@ -106,8 +106,16 @@ def read_table(
         else:
             sep = "\t" if any(s in suffixes for s in (".tsv", ".tab", ".txt")) else ","
             df = pd.read_csv(path, sep=sep)
+            # pandas renames a repeated header to "A.1": refuse instead of measuring one gene twice
+            header = pd.read_csv(path, sep=sep, header=None, nrows=1).iloc[0].astype(str)
+            dups = sorted(set(header[header.duplicated()]))
+            if dups:
+                raise DataValidationError(
+                    f"{path.name}: duplicated column names {dups[:8]}; aggregate or rename them first."
+                )
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, OSError, ValueError) as exc:
-        raise DataValidationError(f"Could not parse {path}: {exc}") from exc
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise DataValidationError(f"Could not parse {path}: {detail}") from exc
     if perturbation_column not in df.columns:
         raise DataValidationError(
             f"{path.name} has no column {perturbation_column!r} (columns: {list(df.columns)[:12]}). "

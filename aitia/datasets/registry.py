@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from anndata import AnnData
@@ -137,7 +138,16 @@ def _register() -> None:
 _register()
 
 
+_FILE_SUFFIXES = (".h5ad", ".csv", ".tsv", ".txt", ".parquet", ".pq")
+
+
 def _entry(name: str) -> _Entry:
+    if name not in _REGISTRY and (name.lower().endswith(_FILE_SUFFIXES) or "/" in name):
+        where = "is a file" if Path(name).expanduser().exists() else "names no existing file"
+        raise UnknownDatasetError(
+            f"{name!r} is not a built-in dataset and {where}; read your own data with "
+            "aitia.datasets.read_h5ad / read_table (the CLI's `predict --dataset` also takes an .h5ad or effect table)."
+        )
     if name not in _REGISTRY:
         close = difflib.get_close_matches(name, list(_REGISTRY), n=3)
         hint = f" Did you mean {', '.join(close)}?" if close else ""

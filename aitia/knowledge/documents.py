@@ -116,7 +116,22 @@ def detect_format(path: Path) -> str:
 
 
 def read_documents(path: str | Path, format: str = "auto", source: str | None = None) -> Iterator[Document]:
-    """Yield the documents of one file or folder."""
+    """Yield the documents of one file or folder.
+
+    Raises:
+        FileNotFoundError: no such file or folder.
+        DataValidationError: an unknown format, a malformed record, or a file that is not UTF-8 text.
+    """
+    try:
+        yield from _read_documents(path, format, source)
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(
+            f"{path} is not UTF-8 text (invalid byte at position {exc.start}); convert it, e.g. "
+            f"`iconv -f latin1 -t utf-8`, and ingest again."
+        ) from None
+
+
+def _read_documents(path: str | Path, format: str = "auto", source: str | None = None) -> Iterator[Document]:
     path = Path(path).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"No such file or folder: {path}")

@@ -221,6 +221,15 @@ class HypothesisGenerator:
         else:
             hs = self._one_to_many(genes, pairs)
         hs.usage = self.backend.usage.model_dump()
+        usage = self.backend.usage
+        if usage.failures and not (usage.calls or usage.cache_hits):
+            # never a silent empty success: every call failed, so nothing here is an LLM's judgement
+            first = next((r.get("error", "") for r in hs.rejected if r.get("error")), "")
+            raise LLMError(
+                f"Every LLM call failed ({usage.failures} of {usage.failures}); no hypotheses were made. "
+                f"First error: {' '.join(str(first).split())[:200]} Check AITIA_LLM_BASE_URL / AITIA_LLM_MODEL, "
+                "or use --llm none."
+            )
         return hs
 
     # ------------------------------------------------------------------ no LLM

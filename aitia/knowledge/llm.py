@@ -358,6 +358,11 @@ def get_backend(name: str | None = None, settings: Settings | None = None, **kwa
     if name == "none":
         return NoLLM()
     if name == "openai":
+        if not (kwargs.get("api_key") or s.llm_api_key or kwargs.get("base_url") or s.llm_base_url):
+            raise LLMError(
+                "The openai LLM backend needs OPENAI_API_KEY (or AITIA_LLM_API_KEY) for OpenAI, or AITIA_LLM_BASE_URL "
+                "for an OpenAI-compatible server; or use --llm none."
+            )
         return OpenAIBackend(
             model=kwargs.get("model") or s.llm_model or "gpt-4o-mini",
             base_url=kwargs.get("base_url") or s.llm_base_url,

@@ -15,12 +15,14 @@ from __future__ import annotations
 import logging
 import re
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import AitiaError
+from ..knowledge.llm import LLMError
 from ..prompts import load_prompt
 from ..tools.registry import call_tool, langchain_tools
 from ..tools.toolbox import ToolBox
@@ -85,6 +87,16 @@ def run_agent(question: str, model: Any, toolbox: ToolBox, max_steps: int = 12, 
                 break
     except GraphRecursionError:
         stopped = f"step limit of {max_steps} reached"
+    except Exception as exc:
+        import openai
+
+        if not isinstance(exc, openai.OpenAIError):
+            raise
+        toolbox.run.log("llm_failed", error=" ".join(str(exc).split())[:300])
+        raise LLMError(
+            f"The agent's LLM call failed ({type(exc).__name__}: {' '.join(str(exc).split())[:160]}); check "
+            "AITIA_LLM_BASE_URL / AITIA_LLM_MODEL / OPENAI_API_KEY, or ask with --llm none (the offline planner)."
+        ) from None
     if stopped and not final:
         final = f"Stopped before a final answer ({stopped}). Partial results are in {toolbox.run.path}/trace.jsonl."
     toolbox.run.log("answer", text=final, stopped=stopped)
@@ -314,10 +326,10 @@ def ask(question: str, backend: Any = None, store: Any = None, run: Any = None, 
     from ..knowledge.llm import LLMBackend, OpenAIBackend, get_backend
     from ..run import Run
 
-    if run is None:
+    if run is None:  # a unique directory: two questions in the same second never share a run
+        stamp = time.strftime("ask-%Y%m%d-%H%M%S")
         run = Run.create(
-            get_settings().runs_dir / time.strftime("ask-%Y%m%d-%H%M%S"),
-            {"kind": "ask", "question": question},
+            get_settings().runs_dir / f"{stamp}-{uuid.uuid4().hex[:8]}", {"kind": "ask", "question": question}
         )
     b = backend if isinstance(backend, LLMBackend) else (get_backend(backend) if model is None else None)
     toolbox = ToolBox(run=run, store=store, backend=b)

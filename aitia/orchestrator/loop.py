@@ -154,6 +154,10 @@ def run_loop(
         L.get(name)
     if config.predictor:
         P.get(config.predictor)
+    if config.llm != "none":  # a missing key or URL fails here, before anything is written
+        from ..knowledge.llm import get_backend
+
+        get_backend(config.llm)
     if adata is None:
         adata = datasets.load(config.dataset)
     if gold is None:

@@ -78,6 +78,12 @@ def test_resume_after_kill(tmp_path, sim, monkeypatch):
     assert any(e["type"] == "resume" for e in events)
     round0 = [e for e in events if e["type"] == "metric" and e.get("round") == 0]
     assert len(round0) == 2  # round 0 was not recomputed after the resume
+    # the resumed run is the run the user asked for: same picks and numbers as an uninterrupted one
+    whole = run_loop(LoopConfig(**CFG), tmp_path / "whole", adata=adata, gold=gold)
+    ids = {"event", "choice_event"}  # trace ids differ: the resumed trace holds more events
+    assert [r.model_dump(exclude={"active": ids, "random": ids}) for r in res.rounds] == [
+        r.model_dump(exclude={"active": ids, "random": ids}) for r in whole.rounds
+    ]
 
 
 def test_changed_config_refuses_to_mix(tmp_path, sim):

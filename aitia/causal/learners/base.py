@@ -7,6 +7,7 @@ fitted state ends in ``_``; ``predict_scores() -> EdgeScores``; ``device="auto"`
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,14 @@ class BaseLearner(BaseEstimator):  # type: ignore[misc]
         validate_perturbation_data(adata, require_control=False, inplace=False)
         if adata.n_obs < 3:
             raise DataValidationError(f"Need at least 3 samples to learn a graph, got {adata.n_obs}.")
+        if adata.n_vars < 2:
+            raise DataValidationError(f"Need at least 2 genes to learn a graph, got {adata.n_vars}.")
+        constant = _constant_genes(adata)
+        if constant:
+            raise DataValidationError(
+                f"{len(constant)} genes never vary (e.g. {constant[:5]}); a constant gene carries no information "
+                "about edges: drop them first, e.g. adata[:, adata.X.std(0) > 0]."
+            )
         genes = [str(g) for g in adata.var_names]
         if self.max_genes is not None and len(genes) > self.max_genes:
             raise DataValidationError(
@@ -128,6 +137,23 @@ class BaseLearner(BaseEstimator):  # type: ignore[misc]
         self, adata: AnnData, prior: EdgeScores | None = None, labels: EdgeLabels | None = None
     ) -> EdgeScores:
         return self.fit(adata, prior=prior, labels=labels).predict_scores()  # type: ignore[no-any-return, attr-defined]
+
+
+def _constant_genes(adata: AnnData) -> list[str]:
+    """Genes with one value in every sample (not checked for backed data, which is read in blocks)."""
+    if getattr(adata, "isbacked", False):
+        return []
+    x = adata.X
+    if sp.issparse(x):
+        x = sp.csc_matrix(x)
+        lo = np.asarray(x.min(axis=0).todense()).ravel()
+        hi = np.asarray(x.max(axis=0).todense()).ravel()
+    else:
+        arr = np.asarray(x)
+        with warnings.catch_warnings():  # all-NaN genes are reported by the NaN check, not here
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lo, hi = np.nanmin(arr, axis=0), np.nanmax(arr, axis=0)
+    return [str(g) for g, a, b in zip(adata.var_names, lo, hi) if a == b]
 
 
 def intervention_rows(adata: AnnData, genes: list[str]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
