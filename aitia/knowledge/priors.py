@@ -1,10 +1,13 @@
-"""Curated prior networks: TRRUST v2, CollecTRI and user edge lists.
+"""Curated prior networks: transcriptional (TRRUST v2, CollecTRI), protein signalling (an open-licence and a
+non-commercial set) and user edge lists; direct edges and paths of a few steps between measured names.
 
 Example:
     >>> prior = load_prior("trrust")
     >>> hit = prior.lookup("TP53", "CDKN1A")
     >>> hit.sign, len(hit.pmids) > 5
     (1, True)
+    >>> load_prior("signaling").lookup("MAP2K1", "MAPK1").sign
+    1
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import logging
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,7 +29,66 @@ from .resources import knowledge_path
 
 logger = logging.getLogger(__name__)
 
-BUILTIN_PRIORS = ("trrust", "collectri")
+class PriorInfo(BaseModel):
+    """What a built-in prior is, where it comes from and under which terms."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Name accepted by load_prior (combine with '+').")
+    kind: Literal["transcriptional", "signalling"] = Field(description="TF -> target, or protein -> protein.")
+    description: str = Field(description="What the edges are.")
+    source: str = Field(description="Origin and citation.")
+    licence: str = Field(description="Licence of the data.")
+    commercial_use: bool = Field(description="Whether the licence allows commercial use.")
+    folder: str = Field(description="Package-data folder (with SOURCE file).")
+
+
+PRIORS: dict[str, PriorInfo] = {
+    "trrust": PriorInfo(
+        name="trrust", kind="transcriptional", folder="trrust",
+        description="TRRUST v2 human TF -> target edges with mode of regulation and PMIDs.",
+        source="Han et al. 2018 NAR 46:D380 (grnpedia.org/trrust)", licence="CC BY-SA 4.0", commercial_use=True,
+    ),
+    "collectri": PriorInfo(
+        name="collectri", kind="transcriptional", folder="collectri",
+        description="CollecTRI human TF -> target edges (signed, PMIDs).",
+        source="Mueller-Dott et al. 2023 NAR", licence="'freely available'; constituent licences vary",
+        commercial_use=True,
+    ),
+    "signaling": PriorInfo(
+        name="signaling", kind="signalling", folder="signaling_open",
+        description="6,523 signed directed human protein -> protein signalling edges (SPIKE, SignaLink, NCI-PID, "
+        "CA1, Macrophage, ARN, NRF2ome via pypath 2016); PMIDs on 94%.",
+        source="saezlab/pypath data snapshot (see SOURCE.md)", licence="CC BY 4.0 / BSD / CC BY-SA 3.0 (share-alike)",
+        commercial_use=True,
+    ),
+    "signaling-nc": PriorInfo(
+        name="signaling-nc", kind="signalling", folder="signaling_nc",
+        description="32,076 signed directed human protein -> protein signalling edges (SIGNOR, PhosphoSitePlus, "
+        "OmniPath 2020 and the open set); PMIDs on 33%.",
+        source="SignalingProfiler PKN, pypath, cosmosR snapshots (see SOURCE.md)",
+        licence="NON-COMMERCIAL: CC BY-NC 4.0 (SIGNOR, DEPOD), CC BY-NC-SA 3.0 (PhosphoSitePlus)",
+        commercial_use=False,
+    ),
+}  # fmt: skip
+BUILTIN_PRIORS = tuple(PRIORS)
+
+
+def default_prior() -> str:
+    """The prior used when none is named: ``AITIA_PRIORS``, without non-commercial sets when
+    ``AITIA_NONCOMMERCIAL_DATA=false``.
+
+    Example:
+        >>> "signaling" in default_prior()
+        True
+    """
+    from ..config import get_settings
+
+    s = get_settings()
+    parts = [p for p in s.priors.split("+") if p]
+    if not s.noncommercial_data:
+        parts = [p for p in parts if p not in PRIORS or PRIORS[p].commercial_use]
+    return "+".join(parts)
 
 
 class PriorEdge(BaseModel):
@@ -112,38 +174,90 @@ class PriorNetwork:
         return g
 
     def to_scores(self, genes: Sequence[str], weighted: bool = True, resolve: bool = False) -> EdgeScores:
-        """Scores over ``genes``: edge weight (saturating in the number of PMIDs) or 1, else 0.
+        """Scores over ``genes``: edge weight (saturating in the number of PMIDs and resources) or 1, else 0.
 
         Args:
             genes: the gene index (e.g. ``adata.var_names``).
-            weighted: ``1 - exp(-n_pmids / 2)`` (at least 0.3) instead of 1 for a curated edge.
-            resolve: map each gene through the resolver first (families, aliases); a pair's score is the maximum
-                over the members' edges.
+            weighted: :func:`edge_weight` instead of 1 for a curated edge.
+            resolve: map each measured name to genes first (families, aliases, phospho forms, second-messenger
+                producers; see :func:`measured_members`); a pair's score is the maximum over the members' edges.
+        """
+        return self.path_scores(genes, max_steps=1, weighted=weighted, resolve=resolve)
+
+    def path_scores(self, genes: Sequence[str], max_steps: int = 3, decay: float = 0.5, weighted: bool = True,
+                    resolve: bool = True) -> EdgeScores:  # fmt: skip
+        """Scores over ``genes`` from curated paths of at most ``max_steps`` edges: the best path's product of edge
+        weights, times ``decay`` per step beyond the first (a direct edge keeps its weight).
+
+        Interventional truth is ancestral (inhibiting A shifts every descendant), so paths are evidence too, but
+        weaker and reported apart from direct edges.
+
+        Example:
+            >>> s = load_prior("signaling").path_scores(["Raf", "Mek", "Erk"], max_steps=2)
+            >>> s["Raf", "Erk"] > 0 and s["Raf", "Erk"] < s["Raf", "Mek"]
+            True
         """
         genes = [str(g) for g in genes]
-        members: dict[str, list[str]] = {g: [g] for g in genes}
-        if resolve:
-            from .genes import get_resolver
-
-            r = get_resolver()
-            for g in genes:
-                res = r.resolve(g)
-                members[g] = res.symbols or [g]
-        by_symbol: dict[str, list[int]] = {}
-        for i, g in enumerate(genes):
-            for s in members[g]:
-                by_symbol.setdefault(s, []).append(i)
+        members = measured_members(genes) if resolve else {g: [g] for g in genes}
+        w_all = self._weights(weighted)
+        nodes = {n: i for i, n in enumerate(self.genes)}
+        src = self.edges["source"].map(nodes).to_numpy()
+        tgt = self.edges["target"].map(nodes).to_numpy()
         v = np.zeros((len(genes), len(genes)))
-        for s, t, pmids in self.edges[["source", "target", "pmids"]].itertuples(index=False):
-            if s in by_symbol and t in by_symbol:
-                w = _weight(len(pmids)) if weighted else 1.0
-                for i in by_symbol[s]:
-                    for j in by_symbol[t]:
-                        if i != j:
-                            v[i, j] = max(v[i, j], w)
-        return EdgeScores(
-            v, genes, name=f"prior:{self.name}", meta={"weighted": weighted, "resolve": resolve}
-        )
+        for i, g in enumerate(genes):
+            start = [nodes[m] for m in members[g] if m in nodes]
+            if not start:
+                continue
+            best = _propagate(start, src, tgt, w_all, len(nodes), max_steps, decay)
+            for j, h in enumerate(genes):
+                if i != j:
+                    ends = [nodes[m] for m in members[h] if m in nodes and m not in members[g]]
+                    if ends:
+                        v[i, j] = float(best[ends].max())
+        kind = "direct" if max_steps == 1 else f"paths<={max_steps}"
+        return EdgeScores(v, genes, name=f"prior:{self.name}:{kind}",
+                          meta={"weighted": weighted, "resolve": resolve, "max_steps": max_steps, "decay": decay})  # fmt: skip
+
+    def shortest_path(self, sources: Sequence[str], targets: Sequence[str], max_steps: int = 3) -> list[str] | None:
+        """A shortest curated path from any of ``sources`` to any of ``targets`` (gene symbols), or None."""
+        import networkx as nx
+
+        g = self._nx()
+        tset = set(targets)
+        best: list[str] | None = None
+        cache = self.__dict__.setdefault("_paths_cache", {})
+        for s_ in sources:
+            if s_ not in g:
+                continue
+            if (s_, max_steps) not in cache:
+                cache[(s_, max_steps)] = nx.single_source_shortest_path(g, s_, cutoff=max_steps)
+            for t_, path in cache[(s_, max_steps)].items():
+                if t_ in tset and t_ != s_ and (best is None or len(path) < len(best)):
+                    best = path
+        return best
+
+    def path_sign(self, path: Sequence[str]) -> int:
+        """Product of the edge signs along a path (0 if any edge is unsigned)."""
+        sign = 1
+        for a, b in zip(path, path[1:]):
+            e = self.lookup(a, b)
+            sign *= e.sign if e is not None else 0
+        return sign
+
+    def _nx(self) -> Any:
+        if getattr(self, "_graph_cache", None) is None:
+            import networkx as nx
+
+            self._graph_cache = nx.DiGraph()
+            self._graph_cache.add_edges_from(zip(self.edges["source"], self.edges["target"]))
+        return self._graph_cache
+
+    def _weights(self, weighted: bool) -> np.ndarray:
+        if not weighted:
+            return np.ones(len(self.edges))
+        n_pmids = self.edges["pmids"].map(len).to_numpy()
+        n_dbs = self.edges["databases"].map(len).to_numpy()
+        return np.array([edge_weight(int(a), int(b)) for a, b in zip(n_pmids, n_dbs)])
 
     def combine(self, other: PriorNetwork, name: str | None = None) -> PriorNetwork:
         """Union of two networks (PMIDs and databases merged; conflicting signs become 0)."""
@@ -153,7 +267,66 @@ class PriorNetwork:
 
 
 def _weight(n_pmids: int) -> float:
-    return float(max(0.3, 1.0 - np.exp(-n_pmids / 2.0)))
+    return edge_weight(n_pmids, 1)
+
+
+def edge_weight(n_pmids: int, n_resources: int = 1) -> float:
+    """Evidence weight of a curated edge, saturating in independent support: ``1 - exp(-n / 2)`` with
+    ``n`` = PMIDs + resources beyond the first, at least 0.3 (a curated edge without citations still counts).
+
+    Example:
+        >>> edge_weight(0), round(edge_weight(4, 3), 3)
+        (0.3, 0.95)
+    """
+    n = n_pmids + max(0, n_resources - 1)
+    return float(max(0.3, 1.0 - np.exp(-n / 2.0)))
+
+
+def _propagate(start: list[int], src: np.ndarray, tgt: np.ndarray, w: np.ndarray, n: int, max_steps: int,
+               decay: float) -> np.ndarray:  # fmt: skip
+    """Best (max-product) path score from the start nodes to every node within ``max_steps`` edges."""
+    front = np.zeros(n)
+    front[start] = 1.0
+    best = np.zeros(n)
+    for step in range(max_steps):
+        nxt = np.zeros(n)
+        np.maximum.at(nxt, tgt, front[src] * w)
+        best = np.maximum(best, nxt * decay**step)
+        front = nxt
+    return best
+
+
+@lru_cache(maxsize=1)
+def _second_messengers() -> dict[str, tuple[str, list[str]]]:
+    """Lower-case alias -> (name, producer genes)."""
+    df = pd.read_csv(knowledge_path("second_messengers.csv"))
+    out: dict[str, tuple[str, list[str]]] = {}
+    for name, aliases, producers in df[["name", "aliases", "producers"]].itertuples(index=False):
+        for alias in str(aliases).split(";"):
+            out[alias.strip().lower()] = (str(name), str(producers).split(";"))
+    return out
+
+
+def measured_members(names: Sequence[str]) -> dict[str, list[str]]:
+    """Gene symbols that a measured name stands for in a curated prior: the resolver's symbols (families,
+    aliases, phospho forms such as ``Akt_pT308``), else the producers of a second messenger (``PIP3`` -> class I
+    PI3K: a proxy), else the name itself.
+
+    Example:
+        >>> measured_members(["Mek", "PIP3", "XYZ"])["PIP3"][:2]
+        ['PIK3CA', 'PIK3CB']
+    """
+    from .genes import get_resolver
+
+    r = get_resolver()
+    proxies = _second_messengers()
+    out: dict[str, list[str]] = {}
+    for g in names:
+        syms = r.resolve(str(g)).symbols
+        if not syms and str(g).strip().lower() in proxies:
+            syms = proxies[str(g).strip().lower()][1]
+        out[str(g)] = list(syms) or [str(g)]
+    return out
 
 
 def _collapse(df: pd.DataFrame) -> pd.DataFrame:
@@ -185,7 +358,7 @@ def _split_pmids(cell: object) -> list[str]:
     return [p.strip() for p in str(cell).replace(",", ";").split(";") if p.strip()]
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def _builtin(name: str) -> PriorNetwork:
     if name == "trrust":
         with gzip.open(knowledge_path("trrust", "trrust_rawdata.human.tsv.gz"), "rt") as fh:
@@ -202,11 +375,29 @@ def _builtin(name: str) -> PriorNetwork:
         edges = pd.DataFrame({"source": df["source"], "target": df["target"], "sign": df["weight"].astype(int),
                               "pmids": df["PMID"].map(_split_pmids), "databases": [["CollecTRI"]] * len(df)})  # fmt: skip
         return PriorNetwork(edges, name="collectri")
+    if name in ("signaling", "signaling-nc"):
+        info = PRIORS[name]
+        stem = "signaling_open_human" if name == "signaling" else "signaling_nc_human"
+        df = pd.read_csv(knowledge_path(info.folder, f"{stem}.tsv.gz"), sep="\t", dtype=str)
+        edges = pd.DataFrame({"source": df["source"], "target": df["target"], "sign": df["sign"].astype(int),
+                              "pmids": df["pmids"].map(_split_pmids),
+                              "databases": df["sources"].map(lambda v: _split_pmids(v) or [name])})  # fmt: skip
+        return PriorNetwork(edges, name=name)
     raise DataValidationError(f"Unknown prior {name!r}. Options: {', '.join(BUILTIN_PRIORS)} or a file path.")
 
 
-def load_prior(name_or_path: str | Path, resolve_symbols: bool = False) -> PriorNetwork:
-    """Load TRRUST v2 ('trrust'), CollecTRI ('collectri'), both ('trrust+collectri') or a user edge list.
+@lru_cache(maxsize=8)
+def _combined(spec: str) -> PriorNetwork:
+    nets = [_builtin(p) for p in spec.split("+")]
+    net = nets[0]
+    for other in nets[1:]:
+        net = net.combine(other)
+    return net
+
+
+def load_prior(name_or_path: str | Path | None = None, resolve_symbols: bool = False) -> PriorNetwork:
+    """Load built-in priors by name (``trrust``, ``collectri``, ``signaling``, ``signaling-nc``; combined with
+    ``+``), the default (None: :func:`default_prior`) or a user edge list.
 
     A user file is CSV/TSV with columns source, target and optionally sign (+1/-1/0 or activates/represses),
     evidence (PMIDs or free text, ';'-separated).
@@ -215,13 +406,9 @@ def load_prior(name_or_path: str | Path, resolve_symbols: bool = False) -> Prior
         name_or_path: built-in name(s) joined by '+', or a file path.
         resolve_symbols: map user gene names to approved HGNC symbols (unresolvable names are kept and logged).
     """
-    spec = str(name_or_path)
+    spec = default_prior() if name_or_path is None else str(name_or_path)
     if all(part in BUILTIN_PRIORS for part in spec.split("+")):
-        nets = [_builtin(p) for p in spec.split("+")]
-        net = nets[0]
-        for other in nets[1:]:
-            net = net.combine(other)
-        return net
+        return _combined(spec)
     path = Path(spec).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"No prior file at {path} (built-in priors: {', '.join(BUILTIN_PRIORS)}).")

@@ -177,7 +177,7 @@ class ToolBox:
     """
 
     def __init__(
-        self, run: Any = None, store: Any = None, backend: Any = None, prior: str = "trrust+collectri"
+        self, run: Any = None, store: Any = None, backend: Any = None, prior: str | None = None
     ) -> None:
         from ..run import Run
 
