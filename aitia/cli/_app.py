@@ -70,6 +70,8 @@ genes_app = typer.Typer(help="Gene names and identifiers.", no_args_is_help=True
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(bench_app, name="bench")
 app.add_typer(genes_app, name="genes")
+priors_app = typer.Typer(help="Curated prior networks.", no_args_is_help=True)
+app.add_typer(priors_app, name="priors")
 
 
 @app.callback()

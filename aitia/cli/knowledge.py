@@ -10,7 +10,7 @@ import typer
 
 from ..errors import AitiaError
 from ..knowledge.store import built_store, open_store
-from ._app import app, console, emit, genes_app, output_dir, split_csv, table
+from ._app import app, console, emit, genes_app, output_dir, priors_app, split_csv, table
 
 
 @genes_app.command("resolve")
@@ -199,9 +199,65 @@ def hypothesize(
                   f"usage: {hs.usage}")  # fmt: skip
     console.print(table("hypotheses", hs.table()[:30]))
     if report:
-        rows = [{"truth": k, "auroc": m.auroc, "auprc": m.auprc, "auprc_ratio": m.auprc_ratio}
+        rows = [{"truth": k, "auroc": m.auroc, "auprc": m.auprc, "auprc_ratio": m.auprc_ratio,
+                 "shuffled-name control": (f"{report.shuffled_names[k].mean:.3f} ± {report.shuffled_names[k].sd:.3f}"
+                                           if k in report.shuffled_names else "")}
                 for k, m in report.metrics.items()]  # fmt: skip
-        console.print(table("hypotheses vs truth", rows))
-        if report.prior_gain:
-            console.print(f"as a prior for {report.learner}: " + "; ".join(
-                f"{k}: AUROC {g.without:.3f} -> {g.with_hypotheses:.3f}" for k, g in report.prior_gain.items()))  # fmt: skip
+        console.print(
+            table("hypotheses vs truth (random = 0.5; the shuffled-name control must stay near 0.5)", rows)
+        )
+        gain = [{"learner": name, **{t: f"{g.without:.3f} -> {g.with_hypotheses:.3f}" for t, g in by_truth.items()}}
+                for name, by_truth in report.prior_gain.items()]  # fmt: skip
+        if gain:
+            console.print(table("AUROC without -> with the hypotheses as prior", gain))
+
+
+@priors_app.command("list")
+def priors_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The built-in curated priors with their licences, and which ones the default uses."""
+    from ..knowledge.priors import PRIORS, default_prior
+
+    used = set(default_prior().split("+"))
+    rows = [
+        {"name": i.name, "kind": i.kind, "licence": i.licence, "commercial use": "yes" if i.commercial_use else "NO",
+         "in default": "yes" if i.name in used else "no"}
+        for i in PRIORS.values()
+    ]  # fmt: skip
+    emit(
+        f"curated priors (default: {default_prior()}; AITIA_PRIORS, AITIA_NONCOMMERCIAL_DATA)", rows, as_json
+    )
+
+
+@priors_app.command("show")
+def priors_show(
+    name: str = typer.Argument(..., help="A built-in prior (or several joined by '+'), or an edge file."),
+    gene: str = typer.Option(None, "--gene", help="Only edges touching this gene (symbol, alias or family)."),
+    limit: int = typer.Option(20, "--limit", help="Edges listed."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Describe a prior: size, source and licence, and its edges (around one gene)."""
+    from ..knowledge.priors import PRIORS, load_prior, measured_members
+
+    net = load_prior(name)
+    edges = net.edges
+    if gene:
+        syms = set(measured_members([gene])[gene])
+        edges = edges[edges["source"].isin(syms) | edges["target"].isin(syms)]
+    rows = [{"source": s_, "target": t_, "sign": int(sg), "resources": ";".join(d), "pmids": len(p_)}
+            for s_, t_, sg, d, p_ in edges[["source", "target", "sign", "databases", "pmids"]].head(limit).itertuples(index=False)]  # fmt: skip
+    if as_json:
+        sys.stdout.write(
+            json.dumps({"name": name, "edges": len(net), "genes": len(net.genes), "shown": rows}, indent=1)
+            + "\n"
+        )
+        return
+    for part in name.split("+"):
+        if part in PRIORS:
+            i = PRIORS[part]
+            console.print(
+                f"[bold]{i.name}[/] ({i.kind}): {i.description}\n  source: {i.source}\n  licence: {i.licence}"
+            )
+    console.print(
+        f"{len(net)} edges over {len(net.genes)} genes" + (f"; {len(edges)} touch {gene}" if gene else "")
+    )
+    console.print(table("edges", rows))

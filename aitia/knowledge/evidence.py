@@ -216,7 +216,8 @@ class EvidenceSummary(BaseModel):
     )
     sign: int = Field(description="Majority sign of forward claims and curated edges (0 if none/mixed).")
     path: PathEvidence | None = Field(
-        default=None, description="Shortest curated path (2+ steps) when no curated edge links the pair directly."
+        default=None,
+        description="Shortest curated path (2+ steps) when no curated edge links the pair directly.",
     )
     path_support: float = Field(
         default=0.0,
@@ -251,13 +252,14 @@ def _calibration() -> dict[str, float]:
 
 
 def support_features(
-    n_forward: int, n_reverse: int, n_co: int, prior_forward: bool, prior_reverse: bool
+    n_forward: int, n_reverse: int, n_co: int, prior_forward: float, prior_reverse: float
 ) -> dict[str, float]:
-    """Undirected features of the relation model (log-scaled counts)."""
+    """Undirected features of the relation model (log-scaled counts; ``prior_*`` is the curated edge's evidence
+    weight in [0, 1], 0 for none: a bool works, as in the calibration, where every curated edge counted 1)."""
     return {
         "claims": math.log1p(n_forward + n_reverse),
         "co_mentions": math.log1p(n_co),
-        "prior": float(prior_forward or prior_reverse),
+        "prior": float(max(prior_forward, prior_reverse)),
     }
 
 
@@ -268,15 +270,16 @@ def relation_probability(features: dict[str, float], coefficients: dict[str, flo
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def direction_share(n_forward: int, n_reverse: int, prior_forward: bool, prior_reverse: bool) -> float:
-    """P(source -> target | related): Laplace-smoothed share of directed evidence pointing forward."""
+def direction_share(n_forward: int, n_reverse: int, prior_forward: float, prior_reverse: float) -> float:
+    """P(source -> target | related): Laplace-smoothed share of directed evidence pointing forward (a curated edge
+    counts as two claims times its evidence weight, so a well-cited edge outweighs a thin reverse one)."""
     fwd = n_forward + 2 * prior_forward
     rev = n_reverse + 2 * prior_reverse
     return (fwd + 0.5) / (fwd + rev + 1.0)
 
 
 def support_probability(
-    n_forward: int, n_reverse: int, n_co: int, prior_forward: bool, prior_reverse: bool
+    n_forward: int, n_reverse: int, n_co: int, prior_forward: float, prior_reverse: float
 ) -> float:
     """Support for source -> target = P(related) x P(direction forward | related)."""
     feats = support_features(n_forward, n_reverse, n_co, prior_forward, prior_reverse)
@@ -359,18 +362,24 @@ def evidence_for(
                                 pmids=e.pmids,
                             )
                         )
-    pf = any(h.source in a_syms and h.target in b_syms for h in hits)
-    pr = any(h.source in b_syms and h.target in a_syms for h in hits)
+    from .priors import edge_weight
+
+    def strongest(forward_dir: bool) -> float:
+        ws = [edge_weight(len(h.pmids), len(h.database.split("+")))
+              for h in hits if (h.source in a_syms and h.target in b_syms) == forward_dir]  # fmt: skip
+        return max(ws, default=0.0)
+
+    pf, pr = strongest(True), strongest(False)
     feats = support_features(len(forward), len(reverse), co, pf, pr)
     feats["direction_share"] = direction_share(len(forward), len(reverse), pf, pr)
     votes = [c.sign for c in forward] + [h.sign for h in hits if h.source in a_syms]
     total = sum(votes)
     path, path_support = None, 0.0
-    if net is not None and not pf and max_path_steps > 1:
+    if net is not None and pf == 0 and max_path_steps > 1:
         genes = net.shortest_path(a_syms[:20], b_syms[:20], max_steps=max_path_steps)
         if genes is not None and len(genes) > 2:
             path = PathEvidence(genes=genes, sign=net.path_sign(genes), steps=len(genes) - 1)
-            as_edge = support_probability(len(forward), len(reverse), co, True, pr)
+            as_edge = support_probability(len(forward), len(reverse), co, 1.0, pr)
             path_support = as_edge * path_decay ** (path.steps - 1)
     return EvidenceSummary(
         source=source, target=target, source_symbols=a_syms, target_symbols=b_syms, context=context,

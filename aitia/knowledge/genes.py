@@ -285,7 +285,9 @@ class GeneResolver:
             if m and m.group("core") != q:
                 core = self.resolve(m.group("core"), organism)
                 if core.symbols:
-                    return core.model_copy(update={"query": q, "note": f"{q!r} read as the protein {m.group('core')!r}"})
+                    return core.model_copy(
+                        update={"query": q, "note": f"{q!r} read as the protein {m.group('core')!r}"}
+                    )
         return GeneResolution(
             query=q, symbols=[], match="none", note=f"{q!r} is not a known gene name or id."
         )

@@ -29,6 +29,7 @@ from .resources import knowledge_path
 
 logger = logging.getLogger(__name__)
 
+
 class PriorInfo(BaseModel):
     """What a built-in prior is, where it comes from and under which terms."""
 
@@ -218,7 +219,9 @@ class PriorNetwork:
         return EdgeScores(v, genes, name=f"prior:{self.name}:{kind}",
                           meta={"weighted": weighted, "resolve": resolve, "max_steps": max_steps, "decay": decay})  # fmt: skip
 
-    def shortest_path(self, sources: Sequence[str], targets: Sequence[str], max_steps: int = 3) -> list[str] | None:
+    def shortest_path(
+        self, sources: Sequence[str], targets: Sequence[str], max_steps: int = 3
+    ) -> list[str] | None:
         """A shortest curated path from any of ``sources`` to any of ``targets`` (gene symbols), or None."""
         import networkx as nx
 

@@ -10,9 +10,11 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import networkx as nx
+import numpy as np
 from anndata import AnnData
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,7 +22,9 @@ from ..causal.evaluate import calibration, edge_metrics
 from ..causal.metrics import Calibration, EdgeMetrics
 from ..errors import DataValidationError
 from ..knowledge.hypotheses import HypothesisSet
-from ..types.graph import CausalGraph
+from ..types.graph import CausalGraph, EdgeScores
+
+logger = logging.getLogger(__name__)
 
 
 class PriorGain(BaseModel):
@@ -30,6 +34,16 @@ class PriorGain(BaseModel):
 
     without: float = Field(description="AUROC of the learner alone.")
     with_hypotheses: float = Field(description="AUROC of the learner with the hypotheses as prior.")
+
+
+class ControlScore(BaseModel):
+    """A control's AUROC over several seeds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mean: float = Field(description="Mean AUROC over seeds.")
+    sd: float = Field(description="Standard deviation over seeds.")
+    seeds: int = Field(description="Number of seeds.")
 
 
 class HypothesisEvaluation(BaseModel):
@@ -45,27 +59,40 @@ class HypothesisEvaluation(BaseModel):
         default_factory=dict,
         description="Calibration of the probabilities per truth (where both classes occur).",
     )
-    learner: str | None = Field(default=None, description="Learner of the prior-gain experiment.")
-    prior_gain: dict[str, PriorGain] = Field(
-        default_factory=dict, description="Per truth: the learner's AUROC without and with the hypotheses."
+    shuffled_names: dict[str, ControlScore] = Field(
+        default_factory=dict,
+        description="Control that must fail: the same scores with gene names permuted, per truth (~0.5 expected; "
+        "higher means the score leaks something other than knowledge about the named genes).",
     )
+    prior_gain: dict[str, dict[str, PriorGain]] = Field(
+        default_factory=dict,
+        description="Per learner, per truth: AUROC without and with the hypotheses as prior.",
+    )
+
+
+#: Learners of the prior-gain experiment: those that need no labels (a supervised learner trained on interventional
+#: labels would be scored against the truth its labels come from).
+PRIOR_GAIN_LEARNERS = ("correlation", "partial_correlation", "pc", "ges", "notears")
 
 
 def evaluate_hypotheses(
     hypotheses: HypothesisSet,
     truths: dict[str, Any],
     adata: AnnData | None = None,
-    learner: str = "correlation",
+    learners: tuple[str, ...] = PRIOR_GAIN_LEARNERS,
     labels: Any = None,
+    control_seeds: int = 20,
 ) -> HypothesisEvaluation:
-    """Metrics of the hypothesis probabilities against each truth, calibration, and prior gain.
+    """Metrics of the hypothesis probabilities against each truth, a shuffled-name control, calibration, and the
+    prior gain of every learner (with vs without the hypotheses as prior, same seed).
 
     Args:
         hypotheses: the hypotheses (their genes define the score matrix).
         truths: name -> gold graph, EdgeLabels or InterventionalTruth.
         adata: data for the prior-gain experiment (same gene names as the hypotheses).
-        learner: the learner used with and without the hypotheses as prior.
-        labels: labels passed to the learner.
+        learners: learners used with and without the hypotheses as prior (those that refuse the data are skipped).
+        labels: labels passed to learners that use them.
+        control_seeds: permutations of the gene names for the shuffled-name control.
     """
     scores = hypotheses.to_scores()
     metrics: dict[str, EdgeMetrics] = {}
@@ -78,17 +105,39 @@ def evaluate_hypotheses(
             pass
         if isinstance(truth, nx.DiGraph):
             metrics[f"{name}-ancestral"] = edge_metrics(scores, CausalGraph(truth).ancestral_closure())
-    out = HypothesisEvaluation(metrics=metrics, calibration=calib)
+    out = HypothesisEvaluation(
+        metrics=metrics, calibration=calib, shuffled_names=_shuffled(scores, truths, control_seeds)
+    )
     if adata is not None:
-        from ..causal import learners
+        from ..causal import learners as L
+        from ..errors import AitiaError
 
-        base = learners.get(learner).fit(adata, labels=labels).predict_scores()
-        with_prior = learners.get(learner).fit(adata, prior=scores, labels=labels).predict_scores()
-        out.learner = learner
-        out.prior_gain = {
-            name: PriorGain(
-                without=edge_metrics(base, truth).auroc, with_hypotheses=edge_metrics(with_prior, truth).auroc
-            )
-            for name, truth in truths.items()
-        }
+        for learner in learners:
+            try:
+                est = L.get(learner)
+                lab = labels if est.uses_labels else None
+                base = L.get(learner).fit(adata, labels=lab).predict_scores()
+                with_prior = L.get(learner).fit(adata, prior=scores, labels=lab).predict_scores()
+            except AitiaError as exc:  # e.g. too many genes for pc / ges
+                logger.info("prior gain: %s skipped (%s)", learner, exc)
+                continue
+            out.prior_gain[learner] = {
+                name: PriorGain(
+                    without=edge_metrics(base, t).auroc, with_hypotheses=edge_metrics(with_prior, t).auroc
+                )
+                for name, t in truths.items()
+            }
+    return out
+
+
+def _shuffled(scores: EdgeScores, truths: dict[str, Any], seeds: int) -> dict[str, ControlScore]:
+    """AUROC of the scores with their gene names permuted (the scores no longer refer to the genes they name)."""
+    out: dict[str, ControlScore] = {}
+    for name, truth in truths.items():
+        values = []
+        for seed in range(seeds):
+            perm = np.random.default_rng(seed).permutation(len(scores.genes))
+            shuffled = EdgeScores(scores.values, [scores.genes[i] for i in perm], name="shuffled-names")
+            values.append(edge_metrics(shuffled, truth).auroc)
+        out[name] = ControlScore(mean=float(np.nanmean(values)), sd=float(np.nanstd(values)), seeds=seeds)
     return out

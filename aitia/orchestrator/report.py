@@ -175,12 +175,15 @@ def check_edges(
         verdict = edge_verdict(truth, s, t)
         lit = float(h.probability) if h else 0.0
         learned = float(scores[s, t])
+        # the literature "reports" an edge when it cites something for it (curated PMIDs, passages) or an LLM is
+        # confident; flags compare that with the data, both ways
+        reported = h is not None and (bool(h.citations) or lit >= 0.5)
         flag = ""
-        if h and lit >= 0.5 and verdict == "contradicted":
+        if reported and verdict == "contradicted":
             flag = "literature claims it, the data do not"
-        elif h and lit >= 0.5 and verdict == "untested":
+        elif reported and verdict == "untested" and lit >= 0.5:
             flag = "literature only, untested"
-        elif lit < 0.2 and verdict == "supported" and learned >= high:
+        elif not reported and verdict == "supported" and learned >= high:
             flag = "data support an edge the literature does not report"
         stat = _edge_statistic(truth, s, t)
         event = run.log("edge_check", source=s, target=t, learned=round(learned, 4), literature=round(lit, 4),
