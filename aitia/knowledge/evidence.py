@@ -279,11 +279,23 @@ def direction_share(n_forward: int, n_reverse: int, prior_forward: float, prior_
 
 
 def support_probability(
-    n_forward: int, n_reverse: int, n_co: int, prior_forward: float, prior_reverse: float
+    n_forward: int,
+    n_reverse: int,
+    n_co: int,
+    prior_forward: float,
+    prior_reverse: float,
+    strength_forward: float | None = None,
+    strength_reverse: float | None = None,
 ) -> float:
-    """Support for source -> target = P(related) x P(direction forward | related)."""
+    """Support for source -> target = P(related) x P(direction forward | related).
+
+    ``strength_*`` (default: the ``prior_*`` weights) is the curated evidence in each direction for the direction
+    share, e.g. summed log citation counts, so 53 PMIDs for MEK -> ERK outweigh 2 for the ERK -> MEK feedback.
+    """
     feats = support_features(n_forward, n_reverse, n_co, prior_forward, prior_reverse)
-    return relation_probability(feats) * direction_share(n_forward, n_reverse, prior_forward, prior_reverse)
+    sf = prior_forward if strength_forward is None else strength_forward
+    sr = prior_reverse if strength_reverse is None else strength_reverse
+    return relation_probability(feats) * direction_share(n_forward, n_reverse, sf, sr)
 
 
 def evidence_for(
@@ -369,9 +381,14 @@ def evidence_for(
               for h in hits if (h.source in a_syms and h.target in b_syms) == forward_dir]  # fmt: skip
         return max(ws, default=0.0)
 
+    def strength(forward_dir: bool) -> float:
+        return sum(math.log1p(len(h.pmids) + len(h.database.split("+")))
+                   for h in hits if (h.source in a_syms and h.target in b_syms) == forward_dir)  # fmt: skip
+
     pf, pr = strongest(True), strongest(False)
+    sf, sr = strength(True), strength(False)
     feats = support_features(len(forward), len(reverse), co, pf, pr)
-    feats["direction_share"] = direction_share(len(forward), len(reverse), pf, pr)
+    feats["direction_share"] = direction_share(len(forward), len(reverse), sf, sr)
     votes = [c.sign for c in forward] + [h.sign for h in hits if h.source in a_syms]
     total = sum(votes)
     path, path_support = None, 0.0
@@ -379,11 +396,11 @@ def evidence_for(
         genes = net.shortest_path(a_syms[:20], b_syms[:20], max_steps=max_path_steps)
         if genes is not None and len(genes) > 2:
             path = PathEvidence(genes=genes, sign=net.path_sign(genes), steps=len(genes) - 1)
-            as_edge = support_probability(len(forward), len(reverse), co, 1.0, pr)
+            as_edge = support_probability(len(forward), len(reverse), co, 1.0, pr, max(sf, 1.0), sr)
             path_support = as_edge * path_decay ** (path.steps - 1)
     return EvidenceSummary(
         source=source, target=target, source_symbols=a_syms, target_symbols=b_syms, context=context,
         passages=passages, claims=forward, reverse_claims=reverse, prior_hits=hits,
-        support=support_probability(len(forward), len(reverse), co, pf, pr), sign=(total > 0) - (total < 0),
+        support=support_probability(len(forward), len(reverse), co, pf, pr, sf, sr), sign=(total > 0) - (total < 0),
         path=path, path_support=path_support, features=feats,
     )  # fmt: skip

@@ -185,6 +185,7 @@ class HypothesisGenerator:
         rag: add retrieved passages to prompts.
         k: passages per query.
         year_max: only literature up to this year.
+        max_path_steps: longest curated path the ``none`` generator counts as (discounted) evidence; 1: direct only.
         descriptions: add NCBI gene summaries to prompts.
         chain_of_thought: ask the model to reason step by step before answering.
         on_event: callback receiving trace events (prompts, retrieved ids, replies, rejections).
@@ -193,6 +194,7 @@ class HypothesisGenerator:
     def __init__(self, backend: LLMBackend | str | None = None, store: Any = None, prior: Any = "default",
                  mode: Literal["one_to_many", "pairwise"] = "one_to_many", context: str | None = None, rag: bool = True,
                  k: int = 4, year_max: int | None = None, descriptions: bool = True, chain_of_thought: bool = False,
+                 max_path_steps: int = 3,
                  on_event: Callable[[dict[str, Any]], Any] | None = None) -> None:  # fmt: skip
         self.backend = backend if isinstance(backend, LLMBackend) else get_backend(backend)
         self.store = store
@@ -201,6 +203,7 @@ class HypothesisGenerator:
         self.context = context
         self.rag = rag
         self.k = k
+        self.max_path_steps = max_path_steps
         self.year_max = year_max
         self.descriptions = descriptions
         self.chain_of_thought = chain_of_thought
@@ -245,7 +248,8 @@ class HypothesisGenerator:
         out = []
         for a, b in track(pairs, description="evidence", disable=not progress, transient=True):
             ev = evidence_for(a, b, context=self.context, store=self.store if self.rag else None,
-                              prior=prior if isinstance(prior, PriorNetwork) else None, k=self.k, year_max=self.year_max)  # fmt: skip
+                              prior=prior if isinstance(prior, PriorNetwork) else None, k=self.k, year_max=self.year_max,
+                              max_path_steps=self.max_path_steps)  # fmt: skip
             self.on_event({"type": "evidence", "source": a, "target": b, "support": ev.support,
                            "documents": [p.doc_id for p in ev.passages], "claims": len(ev.claims),
                            "curated": len(ev.prior_hits)})  # fmt: skip

@@ -94,3 +94,15 @@ def test_tagger_on_biored_abstract(biored_test_docs):
         gold += len(spans)
         hit += sum(any(m.start < e and s < m.end for m in pred) for s, e in spans)
     assert hit / gold > 0.6  # overlap recall on real abstracts (the benchmark reports the full split)
+
+
+def test_phospho_forms_name_their_protein():
+    from aitia.knowledge.genes import get_resolver
+
+    r = get_resolver()
+    for name, symbols in [("Akt_pT308", ["AKT1", "AKT2", "AKT3"]), ("EGFR-pY1068", ["EGFR"]), ("p-ERK", ["MAPK1", "MAPK3"]),
+                          ("phospho-Akt", ["AKT1", "AKT2", "AKT3"]), ("mTOR_pS2448", ["MTOR"])]:  # fmt: skip
+        res = r.resolve(name)
+        assert res.symbols == symbols and "read as the protein" in res.note
+    assert r.resolve("STAT3").symbols == ["STAT3"]  # a symbol ending in T3 is not a phosphosite
+    assert r.resolve("XYZT1").symbols == []

@@ -42,3 +42,56 @@ def test_user_edge_list(tmp_path):
         load_prior(bad)
     with pytest.raises(FileNotFoundError):
         load_prior(tmp_path / "missing.csv")
+
+
+def test_signalling_priors_and_licence_setting(monkeypatch):
+    from aitia.config import get_settings
+    from aitia.knowledge.priors import PRIORS, default_prior
+
+    op, nc = load_prior("signaling"), load_prior("signaling-nc")
+    assert len(op) == 6523 and len(nc) == 32076
+    mek_erk = op.lookup("MAP2K1", "MAPK1")
+    assert mek_erk.sign == 1 and len(mek_erk.pmids) > 3
+    assert not PRIORS["signaling-nc"].commercial_use and PRIORS["signaling"].commercial_use
+    assert "signaling-nc" in default_prior().split("+")
+    monkeypatch.setenv("AITIA_NONCOMMERCIAL_DATA", "false")  # one setting excludes the non-commercial set
+    get_settings.cache_clear()
+    assert "signaling-nc" not in default_prior().split("+") and "signaling" in default_prior().split("+")
+    assert len(load_prior()) < len(load_prior("trrust+collectri+signaling+signaling-nc"))
+
+
+def test_measured_names_families_phospho_and_proxies():
+    from aitia.knowledge.priors import measured_members
+
+    m = measured_members(["Mek", "Akt_pT308", "mTOR_pS2448", "p-ERK", "PIP3", "NOTAGENE1"])
+    assert m["Mek"] == ["MAP2K1", "MAP2K2"] and m["Akt_pT308"] == ["AKT1", "AKT2", "AKT3"]
+    assert m["mTOR_pS2448"] == ["MTOR"] and m["p-ERK"] == ["MAPK1", "MAPK3"]
+    assert "PIK3CA" in m["PIP3"]  # a second messenger stands in for its producers
+    assert m["NOTAGENE1"] == ["NOTAGENE1"]
+
+
+def test_family_edges_and_paths():
+    net = load_prior("signaling")
+    genes = ["Mek", "Erk", "RPS6KA1"]  # MEK -> ERK -> RSK, no curated MEK -> RSK edge
+    direct = net.to_scores(genes, resolve=True)
+    assert direct["Mek", "Erk"] > 0 and direct["Erk", "RPS6KA1"] > 0 and direct["Mek", "RPS6KA1"] == 0
+    paths = net.path_scores(genes, max_steps=2, decay=0.5)
+    assert 0 < paths["Mek", "RPS6KA1"] <= 0.5 * min(paths["Mek", "Erk"], paths["Erk", "RPS6KA1"]) + 1e-9
+    assert paths["Mek", "Erk"] == direct["Mek", "Erk"]  # a direct edge keeps its weight
+    assert net.path_scores(genes, max_steps=1)["Mek", "RPS6KA1"] == 0
+    path = net.shortest_path(["MAP2K1"], ["RPS6KA1"], max_steps=3)
+    assert path == ["MAP2K1", "MAPK1", "RPS6KA1"] and net.path_sign(path) == 1
+
+
+def test_evidence_reports_paths_apart_from_direct_edges():
+    from aitia.knowledge.evidence import evidence_for
+
+    direct = evidence_for("Mek", "Erk", prior="signaling")
+    assert direct.prior_hits and direct.path is None and direct.support > 0.15
+    indirect = evidence_for("Mek", "RPS6KA1", prior="signaling")
+    assert indirect.path is not None and indirect.path.steps == 2 and indirect.path.sign == 1
+    assert 0 < indirect.path_support < direct.support
+    assert indirect.combined_support == indirect.path_support
+    strong = evidence_for("MAP2K1", "MAPK1", prior="signaling").support
+    thin = evidence_for("ARAF", "MAP2K2", prior="signaling").support  # one resource, one PMID
+    assert strong > thin  # evidence strength counts, not just presence
