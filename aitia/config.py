@@ -63,6 +63,19 @@ class Settings(BaseSettings):
         description="Use data whose licence forbids commercial use (the signaling-nc prior). Set "
         "AITIA_NONCOMMERCIAL_DATA=false for commercial work: such priors are then dropped from every default.",
     )
+    ncbi_api_key: str | None = Field(
+        default=None, description="NCBI E-utilities API key (10 instead of 3 requests/s)."
+    )
+    pubmed_url: str = Field(
+        default="https://eutils.ncbi.nlm.nih.gov/entrez/eutils", description="Base URL of NCBI E-utilities."
+    )
+    europepmc_url: str = Field(
+        default="https://www.ebi.ac.uk/europepmc/webservices/rest",
+        description="Base URL of the Europe PMC REST API.",
+    )
+    omnipath_url: str = Field(
+        default="https://omnipathdb.org", description="Base URL of the OmniPath web service."
+    )
     device: Literal["auto", "cpu", "cuda"] = Field(
         default="auto", description="Torch device of learners and predictors whose device is left at None."
     )

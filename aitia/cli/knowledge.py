@@ -49,15 +49,30 @@ def ingest(
         False, "--default", help="Ingest the shipped corpora (BioRED + NCBI gene summaries)."
     ),
     embedding: str = typer.Option(None, "--embedding", help="minilm (default) | hashing | openai:<model>."),
+    pubmed: str = typer.Option(
+        None, "--pubmed", help="Online: abstracts of a PubMed query, e.g. 'MAP2K1 AND MAPK1'."
+    ),
+    europepmc: str = typer.Option(None, "--europepmc", help="Online: abstracts of a Europe PMC query."),
+    max_results: int = typer.Option(100, "--max", min=1, help="Most abstracts fetched per online query."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Add documents to the literature store (idempotent: re-ingesting adds nothing; resumes after interruption)."""
     from ..knowledge.documents import read_documents
     from ..knowledge.store import default_corpus
 
-    if not paths and not default:
-        raise AitiaError("Give files/folders to ingest, or --default for the shipped corpora.")
+    if not paths and not default and not pubmed and not europepmc:
+        raise AitiaError(
+            "Give files/folders to ingest, --default for the shipped corpora, or --pubmed/--europepmc QUERY."
+        )
     docs = default_corpus() if default else []
+    if pubmed:
+        from ..knowledge.sources import PubMed
+
+        docs.extend(PubMed().documents(pubmed, max_results=max_results))
+    if europepmc:
+        from ..knowledge.sources import EuropePMC
+
+        docs.extend(EuropePMC().documents(europepmc, max_results=max_results))
     for p in paths or []:
         docs.extend(read_documents(p, format))
     s = open_store(store, embedding)
@@ -261,3 +276,30 @@ def priors_show(
         f"{len(net)} edges over {len(net.genes)} genes" + (f"; {len(edges)} touch {gene}" if gene else "")
     )
     console.print(table("edges", rows))
+
+
+@priors_app.command("download")
+def priors_download(
+    name: str = typer.Argument(..., help="omnipath"),
+    license: str = typer.Option(
+        "academic", "--license", help="academic | commercial (OmniPath's resource filter)."
+    ),
+    dataset: str = typer.Option(
+        "omnipath", "--dataset", help="OmniPath dataset, e.g. omnipath or collectri."
+    ),
+) -> None:
+    """Download a current prior from the web (explicit, online) into $AITIA_HOME/priors."""
+    if name != "omnipath":
+        raise AitiaError(
+            f"Only 'omnipath' can be downloaded; {name!r} is built in or unknown (see `aitia priors list`)."
+        )
+    if license not in ("academic", "commercial"):
+        raise AitiaError(f"--license {license!r} not recognised. Options: academic, commercial.")
+    from ..knowledge.sources import download_omnipath
+
+    path = download_omnipath(license=license, dataset=dataset)
+    meta = json.loads(path.with_suffix(".json").read_text())
+    console.print(
+        f"wrote {path}: {meta['rows']} interactions ({dataset}, {license}); sha256 {meta['sha256'][:12]}...; "
+        "use it with --prior omnipath or AITIA_PRIORS=...+omnipath"
+    )

@@ -71,6 +71,13 @@ PRIORS: dict[str, PriorInfo] = {
         licence="NON-COMMERCIAL: CC BY-NC 4.0 (SIGNOR, DEPOD), CC BY-NC-SA 3.0 (PhosphoSitePlus)",
         commercial_use=False,
     ),
+    "omnipath": PriorInfo(
+        name="omnipath", kind="signalling", folder="",
+        description="Current OmniPath directed interactions, downloaded on request (`aitia priors download "
+        "omnipath`) into $AITIA_HOME/priors; never part of the default.",
+        source="Tuerei et al. 2016 Nat Methods; omnipathdb.org", licence="per resource; 'academic' filter by default",
+        commercial_use=False,
+    ),
 }  # fmt: skip
 BUILTIN_PRIORS = tuple(PRIORS)
 
@@ -378,6 +385,19 @@ def _builtin(name: str) -> PriorNetwork:
         edges = pd.DataFrame({"source": df["source"], "target": df["target"], "sign": df["weight"].astype(int),
                               "pmids": df["PMID"].map(_split_pmids), "databases": [["CollecTRI"]] * len(df)})  # fmt: skip
         return PriorNetwork(edges, name="collectri")
+    if name == "omnipath":
+        from .sources.omnipath import omnipath_path
+
+        path = omnipath_path()
+        if not path.exists():
+            raise DataValidationError(
+                f"The omnipath prior is not downloaded ({path} missing); run `aitia priors download omnipath` once."
+            )
+        df = pd.read_csv(path, sep="\t", dtype=str).fillna("")
+        edges = pd.DataFrame({"source": df["source"], "target": df["target"], "sign": df["sign"].astype(int),
+                              "pmids": df["pmids"].map(_split_pmids),
+                              "databases": df["sources"].map(lambda v: _split_pmids(v) or ["omnipath"])})  # fmt: skip
+        return PriorNetwork(edges, name=name)
     if name in ("signaling", "signaling-nc"):
         info = PRIORS[name]
         stem = "signaling_open_human" if name == "signaling" else "signaling_nc_human"
