@@ -18,7 +18,7 @@ def test_datasets_show():
     res = runner.invoke(app, ["datasets", "show", "kemmeren-mrcl", "--json"])
     assert res.exit_code == 0
     payload = json.loads(res.stdout)
-    assert payload["n_genes"] == 50 and len(payload["groups"]) == 51
+    assert payload["n_genes"] == 50 and len(payload["groups"]) == 11  # controls + the 10 revealed deletions
     bad = runner.invoke(app, ["datasets", "show", "sachz"])
     assert bad.exit_code == 2 and "Did you mean" in bad.output
 
@@ -73,7 +73,8 @@ def test_learn_writes_outputs(tmp_path):
     assert res.exit_code == 0, res.output
     rows = {r["truth"]: r for r in json.loads(res.stdout)}
     # scored on the held-out 80% only: "all" contains the revealed training labels
-    assert set(rows) == {"test"} and 0.5 < rows["test"]["auroc"] < 1
+    # leak-free: |correlation| is near chance here (0.83 while held-out deletion rows were in the data)
+    assert set(rows) == {"test"} and 0.3 < rows["test"]["auroc"] < 0.6
     assert (
         (out / "scores.csv").exists() and (out / "graph.graphml").exists() and (out / "metrics.json").exists()
     )

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from anndata import AnnData
 
-from ..types.graph import EdgeScores
+from ..types.graph import EdgeLabels, EdgeScores
 
 
 def _dense(adata: AnnData) -> np.ndarray:
@@ -40,3 +40,28 @@ def random_scores(genes: list[str], seed: int = 0) -> EdgeScores:
     v = rng.random((len(genes), len(genes)))
     np.fill_diagonal(v, 0.0)
     return EdgeScores(v, list(genes), name="random")
+
+
+def label_propensity_scores(labels: EdgeLabels, genes: list[str], pseudo: float = 2.0) -> EdgeScores:
+    """A reference that knows nothing about the data: score every pair i -> j by how often target j responds
+    among the revealed labels (smoothed towards the overall rate). Some genes respond to almost any perturbation;
+    a learner that cannot beat this has not learned about the pairs.
+
+    Example:
+        >>> import numpy as np
+        >>> lab = EdgeLabels(np.array([[np.nan, 1.0, 0.0]]), ["A"], ["A", "B", "C"])
+        >>> s = label_propensity_scores(lab, ["A", "B", "C"])
+        >>> s["A", "B"] > s["A", "C"]
+        True
+    """
+    flat, y = labels.aligned(genes, exclude_diagonal=True)
+    p = len(genes)
+    mat = np.full((p, p), np.nan)
+    mat.ravel()[flat] = y
+    known = ~np.isnan(mat)
+    pos = np.where(known, mat, 0.0)
+    base = pos.sum() / max(known.sum(), 1)
+    rate = (pos.sum(0) + pseudo * base) / (known.sum(0) + pseudo)
+    v = np.tile(rate, (p, 1))
+    np.fill_diagonal(v, 0.0)
+    return EdgeScores(v, list(genes), name="label propensity")

@@ -3,7 +3,7 @@
 Example:
     >>> from aitia import datasets
     >>> datasets.load("kemmeren-mrcl", instance=3).shape
-    (126, 50)
+    (86, 50)
 """
 
 from __future__ import annotations

@@ -111,14 +111,15 @@ def _register() -> None:
     _REGISTRY["kemmeren-mrcl"] = _Entry(
         DatasetInfo(
             name="kemmeren-mrcl",
-            description="25 instances of 50 yeast genes: 76 wild-type + 50 deletion-mutant profiles each "
-            "(Kemmeren et al. 2014, as used by MRCL, Hill et al. JMLR 2019).",
+            description="25 instances of 50 yeast genes: 76 wild-type profiles + the deletion mutants of the 10 "
+            "sources whose labels are revealed (rows='all': all 50) (Kemmeren et al. 2014, as used by MRCL, "
+            "Hill et al. JMLR 2019).",
             organism="S. cerevisiae",
-            n_samples=126,
+            n_samples=86,
             n_genes=50,
             interventions="gene deletions of every node gene",
             truths=["all", "train", "test"],
-            load_options={"instance": "0..24"},
+            load_options={"instance": "0..24", "rows": "train (default; no held-out deletion rows) | all"},
             source="Kemmeren et al. 2014 Cell; github.com/Steven-M-Hill/MRCL (GPL-3)",
         ),
         builtin.load_kemmeren,
@@ -127,7 +128,14 @@ def _register() -> None:
         DatasetRules(
             # single deletion profiles, scored like the MRCL labels: |robust z| >= 5 against wild type
             truth=TruthSettings(method="robust_z", reference="control", z_threshold=5.0),
-            effects=EffectSettings(method="robust_z", reference="control", z_threshold=5.0, normalize="none"),
+            # effect tables split perturbations themselves (unseen_perturbation...), so they see every deletion
+            effects=EffectSettings(
+                method="robust_z",
+                reference="control",
+                z_threshold=5.0,
+                normalize="none",
+                load_options={"rows": "all"},
+            ),  # fmt: skip
             training_truth="train",  # the revealed 20% of labels; the other 80% ("test") evaluate
             evaluation_truths=["test"],
             question_rank=1,

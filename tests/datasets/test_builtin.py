@@ -63,11 +63,11 @@ def test_dream4_parts():
 
 
 def test_kemmeren():
-    ad = datasets.load("kemmeren-mrcl", instance=4)
-    assert ad.shape == (126, 50)
-    assert (ad.obs.perturbation == "control").sum() == 76
+    every = datasets.load("kemmeren-mrcl", instance=4, rows="all")
+    assert every.shape == (126, 50)
+    assert (every.obs.perturbation == "control").sum() == 76
     # deletion rows are in the same order as the genes
-    assert list(ad.obs.perturbation[76:]) == list(ad.var_names)
+    assert list(every.obs.perturbation[76:]) == list(every.var_names)
     full = datasets.ground_truth("kemmeren-mrcl", "all", instance=4)
     train = datasets.ground_truth("kemmeren-mrcl", "train", instance=4)
     test = datasets.ground_truth("kemmeren-mrcl", "test", instance=4)
@@ -75,6 +75,12 @@ def test_kemmeren():
     assert abs(revealed.mean() - 0.2) < 0.01
     assert np.isnan(test.values[revealed]).all() and not np.isnan(test.values[~revealed]).any()
     np.testing.assert_array_equal(train.values[revealed], full.values[revealed])
+    # leak audit: the default load holds no deletion row of a held-out source (their rows make the test labels)
+    ad = datasets.load("kemmeren-mrcl", instance=4)
+    held = {s for s, row in zip(test.sources, test.values) if (~np.isnan(row)).any()}
+    shown = set(ad.obs.perturbation) - {"control"}
+    assert ad.shape == (86, 50) and len(held) == 40 and not shown & held
+    assert shown == {s for s, row in zip(train.sources, train.values) if (~np.isnan(row)).any()}
     with pytest.raises(DataValidationError, match="instance"):
         datasets.load("kemmeren-mrcl", instance=25)
 

@@ -19,6 +19,8 @@ FEATURE_NAMES = [
     "shift_ij", "abs_shift_ij", "has_shift_ij", "shift_ji", "abs_shift_ji", "has_shift_ji",
     "prior_ij", "prior_ji", "hub_i", "hub_j", "skew_i", "skew_j", "zero_frac_i", "zero_frac_j",
 ]  # fmt: skip
+#: pseudo-count of the smoothed label rates (shrinks a row or column with few labels to the overall rate)
+_RATE_PSEUDO = 2.0
 
 
 @dataclass
@@ -35,6 +37,13 @@ class PairStatistics:
     hub: np.ndarray
     skew: np.ndarray
     zero_frac: np.ndarray
+    labels: np.ndarray | None = None
+
+    def set_labels(self, y: np.ndarray) -> None:
+        """The training label matrix (p x p, NaN = unlabelled), from which the label-structure features come:
+        how often a target responds to any source (``target_rate``) and how often a source affects any target
+        (``source_rate``), each leaving out the pair's own label, so no training pair sees its answer."""
+        self.labels = y
 
     @classmethod
     def compute(
@@ -98,6 +107,24 @@ class PairStatistics:
             self.zero_frac[src], self.zero_frac[tgt],
         ]  # fmt: skip
         return np.stack([np.asarray(v, dtype=np.float32) for v in cols], axis=1)
+
+    def label_rates(self, src: np.ndarray, tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Leave-one-out, smoothed positive rates of each pair's target column and source row."""
+        if self.labels is None:
+            z = np.zeros(len(src), np.float32)
+            return z, z
+        y = self.labels.copy()
+        np.fill_diagonal(y, np.nan)  # self-edges say nothing about other targets
+        known = ~np.isnan(y)
+        pos = np.where(known, y, 0.0)
+        base = pos.sum() / max(known.sum(), 1)
+        own_known = known[src, tgt]
+        own = np.where(own_known, pos[src, tgt], 0.0)
+        col_pos, col_n = pos.sum(0)[tgt] - own, known.sum(0)[tgt] - own_known
+        row_pos, row_n = pos.sum(1)[src] - own, known.sum(1)[src] - own_known
+        target_rate = (col_pos + _RATE_PSEUDO * base) / (col_n + _RATE_PSEUDO)
+        source_rate = (row_pos + _RATE_PSEUDO * base) / (row_n + _RATE_PSEUDO)
+        return target_rate.astype(np.float32), source_rate.astype(np.float32)
 
 
 def all_pairs_blocks(p: int, block_pairs: int = 262_144):

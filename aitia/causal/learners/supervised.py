@@ -9,6 +9,7 @@ prior scores and marginal statistics. A gradient-boosted classifier is trained o
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 from anndata import AnnData
@@ -32,6 +33,11 @@ class SupervisedLearner(BaseLearner):
 
     Args:
         use_interventions: include intervention-shift features (and derive labels from them when none are given).
+        use_label_structure: combine the classifier with the structure of the label matrix: how often the target
+            responds and the source acts among the training labels (leave-one-out; some genes respond to almost
+            any deletion). A logistic model stacks logit(out-of-fold classifier score), logit(target rate) and
+            logit(source rate), so three numbers, not the boosted trees, decide how much each is worth.
+        stack_folds: folds for the out-of-fold scores of that stack.
         max_train_pairs: labelled pairs sampled for training.
         max_samples: rows used for the statistics (subsampled above this).
         max_iter, learning_rate, max_leaf_nodes: HistGradientBoostingClassifier settings.
@@ -43,10 +49,13 @@ class SupervisedLearner(BaseLearner):
     name = "supervised"
     uses_labels = True
 
-    def __init__(self, use_interventions: bool = True, max_train_pairs: int = 200_000, max_samples: int = 20_000,
+    def __init__(self, use_interventions: bool = True, use_label_structure: bool = True, stack_folds: int = 3,
+                 max_train_pairs: int = 200_000, max_samples: int = 20_000,
                  max_iter: int = 200, learning_rate: float = 0.08, max_leaf_nodes: int = 31, z_threshold: float = 3.0,
                  block_pairs: int = 262_144, progress: bool = False, random_state: int = 0) -> None:  # fmt: skip
         self.use_interventions = use_interventions
+        self.use_label_structure = use_label_structure
+        self.stack_folds = stack_folds
         self.max_train_pairs = max_train_pairs
         self.max_samples = max_samples
         self.max_iter = max_iter
@@ -72,6 +81,7 @@ class SupervisedLearner(BaseLearner):
             if labels is not None
             else derive_labels(stats, self.prior_, self.z_threshold)
         )
+        stats.set_labels(y)
         src, tgt, yy_f = training_pairs(y, self.max_train_pairs, np.random.default_rng(self.random_state))
         yy = yy_f.astype(int)
         clf = HistGradientBoostingClassifier(
@@ -82,11 +92,19 @@ class SupervisedLearner(BaseLearner):
         has_shift = X[:, FEATURE_NAMES.index("has_shift_ij")] > 0
         # Shift features exist only where the source was intervened on. Pairs whose source was never perturbed are
         # scored by a second model trained with the shifts hidden, so neither regime is extrapolated into the other.
+        stack = self.use_label_structure
+        self.stack_ = self._fit_stack(clf, X, yy, stats, src, tgt) if stack else None
         clf.fit(X, yy)
         self.observational_classifier_ = None
+        self.observational_stack_ = None
         if has_shift.any():
-            obs_clf = clone(clf).fit(mask_shift(X, forward=True, reverse=False), yy)
+            X_obs = mask_shift(X, forward=True, reverse=False)
+            obs_clf = clone(clf).fit(X_obs, yy)
             self.observational_classifier_ = obs_clf
+            # the second model's scores have their own scale: they get their own stack
+            self.observational_stack_ = (
+                self._fit_stack(clone(clf), X_obs, yy, stats, src, tgt) if stack else None
+            )
         self.classifier_ = clf
         self.n_train_pairs_ = len(yy)
         scores = np.zeros((self.n_genes_, self.n_genes_), dtype=np.float32)
@@ -100,12 +118,41 @@ class SupervisedLearner(BaseLearner):
             F = stats.features(s, t)
             out = clf.predict_proba(F)[:, 1]
             missing = F[:, has_col] == 0
+            if self.stack_ is not None:
+                out = self.stack_.predict_proba(_stack_features(out, *stats.label_rates(s, t)))[:, 1]
             if self.observational_classifier_ is not None and missing.any():
-                out[missing] = self.observational_classifier_.predict_proba(F[missing])[:, 1]
+                obs = self.observational_classifier_.predict_proba(F[missing])[:, 1]
+                if self.observational_stack_ is not None:
+                    rates = stats.label_rates(s[missing], t[missing])
+                    obs = self.observational_stack_.predict_proba(_stack_features(obs, *rates))[:, 1]
+                out[missing] = obs
             scores[s, t] = out
         self.scores_ = scores
         return self
 
+    def _fit_stack(self, clf: Any, X: np.ndarray, yy: np.ndarray, stats: PairStatistics, src: np.ndarray,
+                   tgt: np.ndarray) -> Any:  # fmt: skip
+        """Logistic stack of out-of-fold classifier scores and the leave-one-out label rates (None when the
+        labels are too few for folds)."""
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+        n_min = int(min(np.bincount(yy, minlength=2)))
+        folds = min(self.stack_folds, n_min)
+        if folds < 2:
+            return None
+        cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+        oof = cross_val_predict(clf, X, yy, cv=cv, method="predict_proba")[:, 1]
+        return LogisticRegression(C=1.0).fit(_stack_features(oof, *stats.label_rates(src, tgt)), yy)
+
     @property
     def feature_names_(self) -> list[str]:
         return list(FEATURE_NAMES)
+
+
+def _stack_features(score: np.ndarray, target_rate: np.ndarray, source_rate: np.ndarray) -> np.ndarray:
+    def logit(p: np.ndarray) -> np.ndarray:
+        p = np.clip(p, 1e-4, 1 - 1e-4)
+        return np.log(p / (1 - p))
+
+    return np.c_[logit(score), logit(target_rate), logit(source_rate)]
