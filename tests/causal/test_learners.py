@@ -127,3 +127,22 @@ def test_ensemble_contributions(dag_data):
     c = e.contributions(adata.var_names[0], adata.var_names[1])
     assert set(c) == {"correlation", "partial_correlation"} and all(0 <= v <= 1 for v in c.values())
     assert e.predict_scores().meta["method"] == "rank"
+
+
+def test_combination_perturbations_are_masked_not_attributed(dag_data):
+    from aitia.causal.learners.base import intervened_mask, intervention_rows
+
+    adata = dag_data[0][:6].copy()
+    genes = list(adata.var_names)
+    adata.obs["perturbation"] = ["control", genes[0], f"{genes[1]}+{genes[2]}", "control", genes[3], "control"]
+    mask = intervened_mask(adata, genes)
+    assert mask[1, 0] and mask[2, 1] and mask[2, 2] and mask.sum() == 4
+    _, by_gene = intervention_rows(adata, genes)
+    assert set(by_gene) == {0, 3}  # a combination's shift is not attributed to one source
+
+
+def test_gene_limits_are_parameters(dag_data):
+    adata = dag_data[0]
+    with pytest.raises(DataValidationError, match="max_genes"):
+        learners.get("ges", max_genes=5).fit(adata)
+    assert learners.get("ges", max_genes=12).fit(adata).predict_scores().values.shape == (10, 10)

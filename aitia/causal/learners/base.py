@@ -51,7 +51,7 @@ class BaseLearner(BaseEstimator):  # type: ignore[misc]
         genes = [str(g) for g in adata.var_names]
         if self.max_genes is not None and len(genes) > self.max_genes:
             raise DataValidationError(
-                f"{type(self).__name__} handles at most {self.max_genes} genes, got {len(genes)}. "
+                f"{type(self).__name__} handles at most {self.max_genes} genes (max_genes), got {len(genes)}. "
                 "Select genes first (e.g. highly variable or perturbed ones) or use the 'supervised' or 'deep' learner."
             )
         self.genes_ = genes
@@ -157,16 +157,41 @@ def _constant_genes(adata: AnnData) -> list[str]:
 
 
 def intervention_rows(adata: AnnData, genes: list[str]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-    """Control rows and, per measured gene index, the rows where that gene (alone) is intervened on."""
+    """Control rows and, per measured gene index, the rows where that gene (alone) is intervened on.
+
+    Rows of combinations (``"A+B"``) are left out here, because a shift under a combination cannot be attributed
+    to one source; :func:`intervened_mask` covers them (a combination still sets each of its targets).
+    """
     pert = adata.obs[PERTURBATION_KEY].astype(str).to_numpy()
     gidx = {g: i for i, g in enumerate(genes)}
     ctrl = np.flatnonzero(pert == CONTROL)
     by_gene: dict[int, list[int]] = {}
+    n_combo = 0
     for r, label in enumerate(pert):
         t = split_targets(label)
         if len(t) == 1 and t[0] in gidx:
             by_gene.setdefault(gidx[t[0]], []).append(r)
+        elif len(t) > 1 and any(x in gidx for x in t):
+            n_combo += 1
+    if n_combo:
+        logger.info(
+            "%d rows perturb several measured genes at once: not used for single-source shift features",
+            n_combo,
+        )
     return ctrl, {k: np.asarray(v) for k, v in by_gene.items()}
+
+
+def intervened_mask(adata: AnnData, genes: list[str]) -> np.ndarray:
+    """``(n_obs, n_genes)`` booleans: True where the row's perturbation sets that gene (single targets and every
+    target of a combination such as ``"A+B"``)."""
+    pert = adata.obs[PERTURBATION_KEY].astype(str).to_numpy()
+    gidx = {g: i for i, g in enumerate(genes)}
+    out = np.zeros((len(pert), len(genes)), dtype=bool)
+    for r, label in enumerate(pert):
+        for t in split_targets(label):
+            if t in gidx:
+                out[r, gidx[t]] = True
+    return out
 
 
 def intervention_shift(x: np.ndarray, ctrl: np.ndarray, by_gene: dict[int, np.ndarray]) -> np.ndarray:

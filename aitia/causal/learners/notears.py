@@ -14,7 +14,7 @@ from anndata import AnnData
 from ...config import resolve_device
 from ...types.graph import EdgeLabels, EdgeScores
 from .._compute import torch_threads
-from .base import BaseLearner, intervention_rows
+from .base import BaseLearner, intervened_mask
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +73,8 @@ class NotearsLearner(BaseLearner):
         x = (x - x.mean(0)) / max(float(x.std()), 1e-12)
         n, p = x.shape
         # an intervened gene's own value is set by the experiment, not by its parents: leave it out of the loss
-        _, by_gene = intervention_rows(sub, self.genes_)
-        mask = np.ones((n, p))
-        for j, rows in by_gene.items():
-            mask[rows, j] = 0.0
+        # (every target of a combination too)
+        mask = 1.0 - intervened_mask(sub, self.genes_).astype(np.float64)
         X = torch.tensor(x, dtype=torch.float32, device=dev)
         M = torch.tensor(mask, dtype=torch.float32, device=dev)
         pen = np.full((p, p), self.lambda1)
