@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 from .effects import EffectTable
+from .features import GeneFeatures
 from .graph import CausalGraph, EdgeLabels, EdgeScores, read_edge_table
 
-__all__ = ["CausalGraph", "EdgeLabels", "EdgeScores", "EffectTable", "read_edge_table"]
+__all__ = ["CausalGraph", "EdgeLabels", "EdgeScores", "EffectTable", "GeneFeatures", "read_edge_table"]

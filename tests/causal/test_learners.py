@@ -134,7 +134,14 @@ def test_combination_perturbations_are_masked_not_attributed(dag_data):
 
     adata = dag_data[0][:6].copy()
     genes = list(adata.var_names)
-    adata.obs["perturbation"] = ["control", genes[0], f"{genes[1]}+{genes[2]}", "control", genes[3], "control"]
+    adata.obs["perturbation"] = [
+        "control",
+        genes[0],
+        f"{genes[1]}+{genes[2]}",
+        "control",
+        genes[3],
+        "control",
+    ]
     mask = intervened_mask(adata, genes)
     assert mask[1, 0] and mask[2, 1] and mask[2, 2] and mask.sum() == 4
     _, by_gene = intervention_rows(adata, genes)

@@ -95,3 +95,18 @@ def test_evidence_reports_paths_apart_from_direct_edges():
     strong = evidence_for("MAP2K1", "MAPK1", prior="signaling").support
     thin = evidence_for("ARAF", "MAP2K2", prior="signaling").support  # one resource, one PMID
     assert strong > thin  # evidence strength counts, not just presence
+
+
+def test_gene_features_from_knowledge():
+    from aitia.knowledge.gene_features import gene_description, gene_features, network_features
+
+    assert gene_description("MAPK1").startswith("MAPK1: mitogen-activated protein kinase 1. Families: ERK")
+    assert gene_description("NOTAGENE1") == ""
+    net = network_features(["MAPK1", "MAPK3", "TP53", "NOTAGENE1"])
+    assert net.present.tolist() == [True, True, True, False]
+    v = net.normalized().values
+    assert v[0] @ v[1] > v[0] @ v[2]  # ERK1 and ERK2 share neighbours; TP53 less so
+    both = gene_features(["MAPK1", "MAPK3"], sources=("network",))
+    assert both.values.shape[0] == 2 and both.dim > 1000
+    with pytest.raises(DataValidationError, match="not recognised"):
+        gene_features(["MAPK1"], sources=("pictures",))

@@ -89,3 +89,20 @@ def test_labels_alignment():
 def test_closure():
     g = CausalGraph.from_edges([("A", "B"), ("B", "C"), ("C", "D")])
     assert g.ancestral_closure().number_of_edges() == 6
+
+
+def test_gene_features_reindex_concat_shuffle():
+    import numpy as np
+
+    from aitia.types import GeneFeatures
+
+    f = GeneFeatures(["A", "B"], np.array([[3.0, 4.0], [0.0, 2.0]]), sources=["x"])
+    r = f.reindex(["B", "Z", "A"])
+    assert r.present.tolist() == [True, False, True] and r.values[1].tolist() == [0.0, 0.0]
+    assert np.allclose(np.linalg.norm(f.normalized().values, axis=1), 1.0)
+    g = f.concat(GeneFeatures(["B", "C"], np.ones((2, 3)), sources=["y"]))
+    assert g.genes == ["A", "B", "C"] and g.dim == 5 and g.sources == ["x", "y"] and g.present.all()
+    s = f.shuffled(1)
+    assert sorted(s.genes) == ["A", "B"] and s.sources == ["x (shuffled)"]
+    with pytest.raises(DataValidationError):
+        GeneFeatures(["A"], np.zeros((2, 2)))

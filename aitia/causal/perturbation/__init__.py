@@ -3,7 +3,7 @@
 Example:
     >>> from aitia.causal import perturbation
     >>> perturbation.available()
-    ['mean', 'linear', 'graph', 'context_transfer', 'ensemble']
+    ['mean', 'linear', 'graph', 'context_transfer', 'ensemble', 'knn']
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from .evaluate import (
     split,
 )
 from .graph_predictor import GraphPredictor
+from .knn import KNNPredictor
 from .simple import LinearPredictor, MeanPredictor
 
 _REGISTRY: dict[str, type[BasePredictor]] = {
@@ -31,6 +32,7 @@ _REGISTRY: dict[str, type[BasePredictor]] = {
     "graph": GraphPredictor,
     "context_transfer": ContextTransferPredictor,
     "ensemble": EnsemblePredictor,
+    "knn": KNNPredictor,
 }
 
 
@@ -49,6 +51,7 @@ __all__ = [
     "ContextTransferPredictor",
     "EnsemblePredictor",
     "GraphPredictor",
+    "KNNPredictor",
     "LinearPredictor",
     "MeanPredictor",
     "PerturbationMetrics",

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator
 
 from ...errors import DataValidationError, NotFittedError
 from ...types.effects import EffectTable
+from ...types.features import GeneFeatures
 from ...types.graph import EdgeScores
 
 
@@ -34,7 +35,10 @@ def as_queries(queries: Any) -> pd.DataFrame:
 class BasePredictor(BaseEstimator):  # type: ignore[misc]
     """Shared validation; subclasses implement ``_fit`` and ``_predict_pair(context, perturbation) -> effects``."""
 
-    def fit(self, effects: EffectTable, adata: Any = None, prior: EdgeScores | None = None) -> BasePredictor:
+    def fit(self, effects: EffectTable, adata: Any = None, prior: EdgeScores | None = None,
+            features: GeneFeatures | None = None) -> BasePredictor:  # fmt: skip
+        """Learn from an EffectTable; ``adata`` (expression), ``prior`` (a graph) and ``features`` (gene features
+        from knowledge, :class:`~aitia.types.features.GeneFeatures`) are used by the predictors that can."""
         if not isinstance(effects, EffectTable):
             raise DataValidationError(f"fit() expects an EffectTable, got {type(effects).__name__}.")
         if not effects.observed.any():
@@ -51,6 +55,9 @@ class BasePredictor(BaseEstimator):  # type: ignore[misc]
             if not isinstance(prior, EdgeScores):
                 raise DataValidationError(f"prior must be EdgeScores, got {type(prior).__name__}.")
             self.prior_ = prior
+        if features is not None and not isinstance(features, GeneFeatures):
+            raise DataValidationError(f"features must be GeneFeatures, got {type(features).__name__}.")
+        self.features_ = features
         self._fit(effects, adata)
         return self
 

@@ -160,7 +160,7 @@ def drop_heldout_rows(adata, queries: pd.DataFrame, effects: EffectTable, by_con
 
 
 def evaluate_predictor(predictor, effects: EffectTable, kind: Split, adata=None, prior=None, seed: int = 0,
-                       **split_kw) -> PerturbationMetrics:  # fmt: skip
+                       features=None, **split_kw) -> PerturbationMetrics:  # fmt: skip
     """Split, fit on the training part, predict the held-out queries and score them.
 
     Rows of ``adata`` perturbing any held-out perturbation are dropped before fitting, so a predictor that learns
@@ -169,5 +169,5 @@ def evaluate_predictor(predictor, effects: EffectTable, kind: Split, adata=None,
     train, queries = split(effects, kind, seed=seed, **split_kw)
     if adata is not None:
         adata = drop_heldout_rows(adata, queries, effects, by_context=kind != "unseen_perturbation")
-    predictor.fit(train, adata=adata, prior=prior)
+    predictor.fit(train, adata=adata, prior=prior, features=features)
     return evaluate_predictions(predictor.predict(queries), effects)
