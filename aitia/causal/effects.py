@@ -1,15 +1,10 @@
-"""Building EffectTables from perturbation data (the table itself lives in :mod:`aitia.types.effects`).
-
-The contract is the long table ``context, perturbation, gene, effect, label`` (effect = log fold change or z,
-label = differentially expressed 0/1). Internally the table is held as dense ``contexts x perturbations x genes``
-arrays (NaN = not measured), which keeps millions of entries cheap; :meth:`EffectTable.to_frame` gives the long form.
+"""Building EffectTables (:mod:`aitia.types.effects`) from perturbation data: per context and perturbation against
+that context's controls, with the rules of the dataset the data came from.
 
 Example:
-    >>> import pandas as pd
-    >>> t = EffectTable.from_frame(pd.DataFrame({"perturbation": ["A", "A"], "gene": ["A", "B"],
-    ...                                          "effect": [-2.0, 0.5], "label": [1, 0]}))
-    >>> t.shape, t.to_frame().shape
-    ((1, 1, 2), (2, 5))
+    >>> from aitia import datasets
+    >>> effects_from_adata(datasets.load("dream4-10-1"), method="robust_z", reference="all").shape
+    (1, 10, 10)
 """
 
 from __future__ import annotations
