@@ -64,6 +64,11 @@ class EffectTable:
             raise DataValidationError("Effects contain inf.")
 
     @property
+    def effects_known(self) -> bool:
+        """False for a table built from labels alone (its effects are placeholders)."""
+        return bool(self.meta.get("effects_known", True))
+
+    @property
     def shape(self) -> tuple[int, int, int]:
         return self.effect.shape  # type: ignore[return-value]
 
@@ -141,7 +146,16 @@ class EffectTable:
             lab[ci, pi, gi] = (np.abs(df["effect"].to_numpy()) >= label_threshold).astype(np.float32)
         if "effect" not in df.columns:
             eff[ci, pi, gi] = 0.0  # labels only: effects unknown, kept finite so masks follow the labels
-        return cls(contexts, perts, genes, eff, lab, meta={"source": "frame"})
+        # a label-only table keeps finite zero effects (masks follow the labels) and says so: predictors that
+        # regress on effects refuse it instead of predicting 0/0
+        return cls(
+            contexts,
+            perts,
+            genes,
+            eff,
+            lab,
+            meta={"source": "frame", "effects_known": "effect" in df.columns},
+        )
 
     def to_frame(self, dropna: bool = True) -> pd.DataFrame:
         """The long table ``context, perturbation, gene, effect, label``."""

@@ -169,3 +169,27 @@ def test_knn_beats_mean_with_expression_or_knowledge_features(multi_context):
         P.get("knn").fit(eff)
     with pytest.raises(DataValidationError, match="GeneFeatures"):
         P.get("knn").fit(eff, features=np.zeros((3, 3)))
+
+
+def test_label_only_tables_are_refused_by_effect_regressors_and_nan_is_never_a_prediction():
+    df = pd.DataFrame(
+        {"pert": ["A", "A", "B", "B", "C", "C"], "gene": ["X", "Y"] * 3, "label": [1, 0, 0, 1, 1, 1]}
+    )
+    labels_only = EffectTable.from_frame(df)
+    assert not labels_only.effects_known and EffectTable.from_frame(df.assign(effect=1.0)).effects_known
+    for name in ("linear", "context_transfer"):
+        with pytest.raises(DataValidationError, match="labels only"):
+            P.get(name).fit(labels_only)
+    pred = P.get("mean").fit(labels_only).predict([("default", "A")])
+    pred.label[:] = np.nan
+    with pytest.raises(DataValidationError, match="NaN"):
+        P.evaluate_predictions(pred, labels_only)
+
+
+def test_context_transfer_computes_two_step_prior_paths_once(multi_context):
+    adata, graph, eff = multi_context
+    prior = graph.to_scores(list(adata.var_names))
+    est = P.get("context_transfer", epochs=20).fit(eff, prior=prior)
+    import torch
+
+    assert torch.allclose(est.NN_, est.N_ @ est.N_)

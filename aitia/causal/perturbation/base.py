@@ -35,6 +35,9 @@ def as_queries(queries: Any) -> pd.DataFrame:
 class BasePredictor(BaseEstimator):  # type: ignore[misc]
     """Shared validation; subclasses implement ``_fit`` and ``_predict_pair(context, perturbation) -> effects``."""
 
+    #: Whether the method regresses on effect sizes (a label-only table is refused rather than predicting 0/0).
+    needs_effects: bool = False
+
     def fit(self, effects: EffectTable, adata: Any = None, prior: EdgeScores | None = None,
             features: GeneFeatures | None = None) -> BasePredictor:  # fmt: skip
         """Learn from an EffectTable; ``adata`` (expression), ``prior`` (a graph) and ``features`` (gene features
@@ -44,6 +47,11 @@ class BasePredictor(BaseEstimator):  # type: ignore[misc]
         if not effects.observed.any():
             raise DataValidationError(
                 "The training EffectTable has no observed (context, perturbation) pairs."
+            )
+        if self.needs_effects and not effects.effects_known:
+            raise DataValidationError(
+                f"{type(self).__name__} learns from effect sizes, and this table has labels only; use 'knn' with "
+                "gene features (fit(..., features=gene_features(genes))) or 'mean'."
             )
         self.genes_ = list(effects.genes)
         # contexts with observations (a held-out context may still be on the table's axis)
@@ -78,6 +86,9 @@ class BasePredictor(BaseEstimator):  # type: ignore[misc]
         if q.empty:
             raise DataValidationError("No queries.")
         eff, lab = self._predict(q)
+        bad = int(np.isnan(lab).sum())
+        if bad:  # a bug or an input the method cannot handle: never pass NaN on as a prediction
+            raise DataValidationError(f"{type(self).__name__} predicted NaN for {bad} (query, gene) labels.")
         contexts = list(dict.fromkeys(q["context"]))
         perts = list(dict.fromkeys(q["perturbation"]))
         E = np.full((len(contexts), len(perts), len(self.genes_)), np.nan, np.float32)

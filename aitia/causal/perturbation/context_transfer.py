@@ -47,6 +47,7 @@ class ContextTransferPredictor(BasePredictor):
         random_state: seed.
     """
 
+    needs_effects = True
     name = "context_transfer"
 
     def __init__(self, rank: int = 16, epochs: int = 400, lr: float = 0.03, weight_decay: float = 1e-4,
@@ -146,7 +147,8 @@ class ContextTransferPredictor(BasePredictor):
         pos_weight = torch.tensor(max(1.0, (n_lab - pos) / max(pos, 1.0)) ** 0.5, device=dev)
         bce = torch.nn.BCEWithLogitsLoss(reduction="none", pos_weight=pos_weight)
         self.loss_history_: list[float] = []
-        TN = torch.stack([Tt @ Nt, Tt @ (Nt @ Nt)]) if N.any() else None
+        NNt = Nt @ Nt  # two-step prior paths: once per fit, not once per query (genes^3)
+        TN = torch.stack([Tt @ Nt, Tt @ NNt]) if N.any() else None
         TN = TN / TN.amax(dim=(1, 2), keepdim=True).clamp_min(1e-6) if TN is not None else None
         for step in range(self.epochs):
             opt.zero_grad()
@@ -160,10 +162,10 @@ class ContextTransferPredictor(BasePredictor):
             if step % 50 == 0 or step == self.epochs - 1:
                 self.loss_history_.append(float(loss.detach()))
         self.params_ = {k_: v.detach().cpu() for k_, v in params.items()}
-        self.T_, self.N_ = Tt.cpu(), Nt.cpu()
+        self.T_, self.N_, self.NN_ = Tt.cpu(), Nt.cpu(), NNt.cpu()
         self.has_prior_ = TN is not None
         self.tn_scale_ = (
-            torch.stack([Tt @ Nt, Tt @ (Nt @ Nt)]).amax(dim=(1, 2)).clamp_min(1e-6).cpu()
+            torch.stack([Tt @ Nt, Tt @ NNt]).amax(dim=(1, 2)).clamp_min(1e-6).cpu()
             if TN is not None
             else None
         )
@@ -213,7 +215,7 @@ class ContextTransferPredictor(BasePredictor):
                 U = self._embed(p_, T, self.N_, R)
                 TN = None
                 if self.has_prior_ and self.tn_scale_ is not None:
-                    TN = torch.stack([T @ self.N_, T @ (self.N_ @ self.N_)]) / self.tn_scale_[:, None, None]
+                    TN = torch.stack([T @ self.N_, T @ self.NN_]) / self.tn_scale_[:, None, None]
                 if ctx in self.contexts_:
                     Yhat, logits = self._forward(p_, U, [self.table_contexts_.index(ctx)], s, TN)
                 else:  # unseen context: average the parameters of the contexts seen in training

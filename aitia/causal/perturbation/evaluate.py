@@ -105,6 +105,11 @@ def evaluate_predictions(pred: EffectTable, truth: EffectTable, top_k: int = 20)
     q = pred.pairs()
     if q.empty:
         raise DataValidationError("No predictions to evaluate.")
+    n_nan = int(np.isnan(pred.label[pred.observed]).sum())
+    if n_nan:
+        raise DataValidationError(
+            f"Predictions hold {n_nan} NaN labels; metrics refuse them (fix the predictor)."
+        )
     tr = truth.reindex(pred.contexts, pred.perturbations, pred.genes)
     rows_p, rows_t = [], []
     for ctx, pert in zip(q["context"], q["perturbation"]):

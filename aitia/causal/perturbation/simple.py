@@ -51,6 +51,7 @@ class LinearPredictor(BasePredictor):
         ridge: ridge penalty.
     """
 
+    needs_effects = True
     name = "linear"
 
     def __init__(self, n_components: int = 10, ridge: float = 0.1) -> None:
