@@ -34,7 +34,9 @@ def _learner(method: str, device: str, small: bool = False):
     from aitia.causal import learners
 
     name, _, variant = method.partition(":")
-    kw = dict(NO_INT) if variant == "no-int" else {}
+    kw = dict(NO_INT) if "no-int" in variant else {}
+    if "struct" in variant:
+        kw["use_label_structure"] = True
     if name in ("deep", "notears"):
         kw["device"] = device
     if name == "ensemble":
@@ -223,7 +225,7 @@ def main() -> None:
 
     if "kemmeren" in args.suite:
         for m in ["label-propensity", "random", "correlation", "partial_correlation", "pc", "notears", "mrcl",
-                  "supervised:no-int", "supervised", "deep:no-int", "deep", "ensemble"]:  # fmt: skip
+                  "supervised:no-int", "supervised", "supervised:struct", "deep:no-int", "deep", "ensemble"]:  # fmt: skip
             add("kemmeren-mrcl (25 inst.)", m, run_kemmeren)
     if "sachs" in args.suite:
         for m in [

@@ -153,3 +153,27 @@ def test_gene_limits_are_parameters(dag_data):
     with pytest.raises(DataValidationError, match="max_genes"):
         learners.get("ges", max_genes=5).fit(adata)
     assert learners.get("ges", max_genes=12).fit(adata).predict_scores().values.shape == (10, 10)
+
+
+def test_label_structure_is_leave_one_out_and_helps_on_kemmeren():
+    from aitia import datasets
+    from aitia.causal.baselines import label_propensity_scores
+    from aitia.causal.learners.features import PairStatistics
+
+    y = np.array([[np.nan, 1.0, 0.0], [0.0, np.nan, np.nan], [np.nan, 1.0, np.nan]])
+    st = PairStatistics(*[np.zeros((3, 3))] * 7, hub=np.zeros(3), skew=np.zeros(3), zero_frac=np.zeros(3))
+    st.set_labels(y)
+    base = 2 / 4
+    target_rate, source_rate = st.label_rates(np.array([0, 1]), np.array([1, 1]))
+    # pair (0,1) is labelled 1: its column rate leaves its own label out; (1,1) is the diagonal, never a label
+    assert target_rate[0] == pytest.approx((1 + 2 * base) / (1 + 2))
+    assert target_rate[1] == pytest.approx((2 + 2 * base) / (2 + 2))
+    assert source_rate[0] == pytest.approx((0 + 2 * base) / (1 + 2))
+    ad = datasets.load("kemmeren-mrcl", instance=0)
+    train = datasets.ground_truth("kemmeren-mrcl", "train", instance=0)
+    test = datasets.ground_truth("kemmeren-mrcl", "test", instance=0)
+    plain = learners.get("supervised").fit(ad, labels=train).predict_scores()
+    stacked = learners.get("supervised", use_label_structure=True).fit(ad, labels=train).predict_scores()
+    prop = label_propensity_scores(train, list(ad.var_names))
+    assert edge_metrics(stacked, test).auroc > edge_metrics(plain, test).auroc
+    assert edge_metrics(prop, test).auroc > 0.6  # the reference every learner is compared with
