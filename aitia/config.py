@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,6 +27,11 @@ from pydantic_settings import (
 
 def _default_home() -> Path:
     return Path(os.environ.get("AITIA_HOME", "~/.aitia")).expanduser()
+
+
+def settings_path() -> Path:
+    """The TOML settings file (``$AITIA_HOME/config.toml``)."""
+    return _toml_path()
 
 
 def _toml_path() -> Path:
@@ -88,14 +93,43 @@ class Settings(BaseSettings):
     )
     seed: int = Field(default=0, description="Seed of a loop run when none is given (LoopConfig.seed).")
 
+    _backend_reason: str = PrivateAttr(default="")
+
     @model_validator(mode="after")
     def _resolve_defaults(self) -> Settings:
         self.home = Path(self.home).expanduser()
+        key_from_openai_env = self.llm_api_key is None and bool(os.environ.get("OPENAI_API_KEY"))
         if self.llm_api_key is None:
             self.llm_api_key = os.environ.get("OPENAI_API_KEY")
         if self.llm_backend is None:
-            self.llm_backend = "openai" if (self.llm_api_key or self.llm_base_url) else "none"
+            # the documented rule; `backend_reason` says which part of it applied, so a user is told before
+            # anything goes online
+            if self.llm_base_url:
+                self.llm_backend, self._backend_reason = "openai", "AITIA_LLM_BASE_URL is set"
+            elif self.llm_api_key:
+                why = "OPENAI_API_KEY is set" if key_from_openai_env else "AITIA_LLM_API_KEY is set"
+                self.llm_backend, self._backend_reason = "openai", why
+            else:
+                self.llm_backend, self._backend_reason = "none", "no LLM endpoint or key is configured"
+        else:
+            self._backend_reason = "AITIA_LLM_BACKEND (or config.toml) names it"
         return self
+
+    @property
+    def backend_reason(self) -> str:
+        """Why ``llm_backend`` has its value (the rule that applied)."""
+        return self._backend_reason
+
+    def network_use(self) -> list[str]:
+        """What would go over the network with these settings (empty: everything stays on this machine)."""
+        out = []
+        if self.llm_backend == "openai":
+            out.append(
+                f"LLM calls to {self.llm_base_url or 'https://api.openai.com/v1'} ({self.backend_reason})"
+            )
+        if self.embedding.startswith("openai:"):
+            out.append(f"embeddings from {self.llm_base_url or 'https://api.openai.com/v1'}")
+        return out
 
     @classmethod
     def settings_customise_sources(

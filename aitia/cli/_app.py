@@ -72,6 +72,8 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(genes_app, name="genes")
 priors_app = typer.Typer(help="Curated prior networks.", no_args_is_help=True)
 app.add_typer(priors_app, name="priors")
+config_app = typer.Typer(help="Effective settings.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
 
 
 @app.callback()
@@ -135,3 +137,15 @@ def output_dir(path: Path, force: bool, outputs: tuple[str, ...]) -> Path:
         )
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def announce_backend(requested: str | None) -> None:
+    """Say once, on stderr, when an LLM backend that goes online was chosen by the implicit rule."""
+    from ..config import get_settings
+
+    s = get_settings()
+    if requested is None and s.llm_backend == "openai" and "AITIA_LLM_BACKEND" not in s.backend_reason:
+        err_console.print(
+            f"[dim]using the openai LLM backend because {s.backend_reason}; set AITIA_LLM_BACKEND=none "
+            "(or --llm none) to stay offline[/]"
+        )

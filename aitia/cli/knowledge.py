@@ -10,7 +10,7 @@ import typer
 
 from ..errors import AitiaError
 from ..knowledge.store import built_store, open_store
-from ._app import app, console, emit, genes_app, output_dir, priors_app, split_csv, table
+from ._app import announce_backend, app, console, emit, genes_app, output_dir, priors_app, split_csv, table
 
 
 @genes_app.command("resolve")
@@ -175,6 +175,7 @@ def hypothesize(
 
     if out:
         out = output_dir(out, force, ("hypotheses.json", "scores.csv"))
+    announce_backend(llm)
     gene_list = split_csv(genes) or []
     adata = None
     if dataset:

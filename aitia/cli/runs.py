@@ -1,14 +1,15 @@
-"""Run commands: ``loop``, ``ask``, ``report``."""
+"""Run commands: ``loop``, ``ask``, ``report``, ``config show``."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import typer
 
 from ..knowledge.store import built_store
-from ._app import app, console, split_csv
+from ._app import announce_backend, app, config_app, console, split_csv, table
 
 
 @app.command()
@@ -64,6 +65,7 @@ def ask(
     """Ask a natural-language question; the agent (or the offline planner) answers with citations."""
     from ..orchestrator.agent import ask as ask_fn
 
+    announce_backend(llm)
     st = built_store()
     answer = ask_fn(question, backend=llm, store=st, max_steps=max_steps,
                     on_step=None if as_json else (lambda s: console.print(f"[dim]{s}[/]")))  # fmt: skip
@@ -81,3 +83,45 @@ def report(run_dir: Path = typer.Argument(..., help="A loop run directory.")) ->
 
     md, html_path = rerender_report(run_dir)
     console.print(f"[bold]report:[/] {html_path}\n        {md}")
+
+
+@config_app.command("show")
+def config_show(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The effective settings (secrets masked), the LLM backend and why, the store, and what would go online."""
+    from ..config import get_settings, settings_path
+    from ..knowledge.priors import default_prior
+
+    s = get_settings()
+    values = s.model_dump(mode="json")
+    for key in ("llm_api_key", "ncbi_api_key"):
+        if values.get(key):
+            values[key] = "set (hidden)"
+    network = s.network_use()
+    payload = {
+        "settings": values,
+        "config_file": str(settings_path()),
+        "llm_backend": s.llm_backend,
+        "llm_backend_reason": s.backend_reason,
+        "store": str(s.store_dir),
+        "store_built": (s.store_dir / "chroma.sqlite3").exists(),
+        "default_priors": default_prior(),
+        "network": network,
+        "offline": not network,
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(payload, indent=1) + "\n")
+        return
+    console.print(table("settings (AITIA_* environment variables or config.toml)",
+                        [{"setting": k, "value": str(v)} for k, v in values.items()]))  # fmt: skip
+    console.print(f"config file: {payload['config_file']}")
+    console.print(f"LLM backend: {s.llm_backend} ({s.backend_reason})")
+    console.print(
+        f"literature store: {s.store_dir} ({'built' if payload['store_built'] else 'not built: aitia ingest --default'})"
+    )
+    console.print(f"default priors: {payload['default_priors']}")
+    if network:
+        console.print("[bold yellow]would use the network:[/] " + "; ".join(network))
+    else:
+        console.print(
+            "offline: nothing in these settings touches the network (online sources run only when asked)"
+        )

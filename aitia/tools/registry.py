@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import AitiaError
-from .toolbox import ToolBox
+from .toolbox import MAX_RESULT_CHARS, ToolBox
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,10 @@ def call_tool(toolbox: ToolBox, name: str, arguments: dict[str, Any]) -> str:
     try:
         result = getattr(toolbox, name)(**arguments)
         text = result.model_dump_json()
+        if len(text) > MAX_RESULT_CHARS:
+            text = (
+                text[:MAX_RESULT_CHARS] + f" ... [truncated: {len(text) - MAX_RESULT_CHARS} more characters]"
+            )
         ok = True
     except (AitiaError, ValidationError, TypeError, ValueError, KeyError, FileNotFoundError) as exc:
         text = f"ERROR: {type(exc).__name__}: {exc}"

@@ -23,8 +23,47 @@ from ..errors import AitiaError
 logger = logging.getLogger(__name__)
 
 
+#: Hard caps on what one call may ask for, by argument name (also stated in each tool's docstring): the model's
+#: context is not a place for a whole store or genome.
+CAPS: dict[str, int] = {"k": 20, "top": 50, "limit": 50, "names": 50, "genes": 100, "edges": 100,
+                        "candidates": 200, "handles": 10}  # fmt: skip
+#: Longest text of one result handed to the model (the registry cuts and marks anything longer).
+MAX_RESULT_CHARS = 20_000
+
+
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    truncated: str = Field(
+        default="", description="Set when a cap cut the request or the result: what was cut and the cap."
+    )
+
+
+def capped(method: Any) -> Any:
+    """Clip the arguments named in :data:`CAPS` and say so in the result's ``truncated`` field."""
+    import functools
+    import inspect
+
+    sig = inspect.signature(method)
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = sig.bind(self, *args, **kwargs)
+        notes = []
+        for name, cap in CAPS.items():
+            value = bound.arguments.get(name)
+            if isinstance(value, int) and not isinstance(value, bool) and value > cap:
+                notes.append(f"{name}={value} capped at {cap}")
+                bound.arguments[name] = cap
+            elif isinstance(value, list) and len(value) > cap:
+                notes.append(f"truncated: {len(value) - cap} more {name} (cap {cap})")
+                bound.arguments[name] = value[:cap]
+        result = method(*bound.args, **bound.kwargs)
+        if notes and isinstance(result, _Out):
+            result.truncated = "; ".join([*notes, result.truncated] if result.truncated else notes)
+        return result
+
+    return wrapper
 
 
 class ResolvedGene(_Out):
@@ -244,11 +283,12 @@ class ToolBox:
         ]
 
     # ------------------------------------------------------------------ tools
+    @capped
     def resolve_genes(self, names: list[str]) -> ResolveGenesResult:
         """Resolve gene names, aliases, protein families (e.g. ERK, Raf, PKC) or ids to approved gene symbols.
 
         Args:
-            names: gene names or identifiers to resolve.
+            names: gene names or identifiers to resolve (at most 50).
         """
         from ..knowledge.genes import get_resolver
 
@@ -256,14 +296,15 @@ class ToolBox:
         return ResolveGenesResult(genes=[ResolvedGene(query=r.query, symbols=r.symbols[:20], match=r.match, note=r.note)
                                          for r in res])  # fmt: skip
 
+    @capped
     def search_literature(self, query: str, genes: list[str] | None = None, k: int = 5,
                           year_max: int | None = None) -> SearchResult:  # fmt: skip
         """Search the literature store for passages about a question, optionally only those mentioning genes.
 
         Args:
             query: natural-language query.
-            genes: keep passages mentioning any of these genes.
-            k: number of passages.
+            genes: keep passages mentioning any of these genes (at most 100).
+            k: number of passages (at most 20).
             year_max: only literature published up to this year.
         """
         if self.store is None:
@@ -278,6 +319,7 @@ class ToolBox:
         return SearchResult(hits=[LiteratureHit(doc_id=h.doc_id, text=h.text[:600], score=round(h.score, 3), year=h.year)
                                   for h in hits])  # fmt: skip
 
+    @capped
     def evidence_for(self, source: str, target: str, context: str | None = None) -> EvidenceResult:
         """Collect literature claims, curated edges and a calibrated support score for 'perturbing source changes target'.
 
@@ -303,6 +345,7 @@ class ToolBox:
             citations=ev.citations[:8],
         )  # fmt: skip
 
+    @capped
     def lookup_prior(
         self, gene: str, direction: Literal["out", "in", "both"] = "both", limit: int = 20
     ) -> PriorLookupResult:
@@ -311,7 +354,7 @@ class ToolBox:
         Args:
             gene: gene symbol (aliases are resolved).
             direction: 'out' for targets, 'in' for regulators, 'both'.
-            limit: maximum edges returned.
+            limit: maximum edges returned (at most 50).
         """
         from ..knowledge.genes import get_resolver
 
@@ -334,8 +377,10 @@ class ToolBox:
                 for r in df.head(limit).itertuples()
             ],  # fmt: skip
             total=len(df),
+            truncated=f"truncated: {len(df) - limit} more edges (limit {limit})" if len(df) > limit else "",
         )
 
+    @capped
     def list_datasets(self) -> DatasetsResult:
         """List the built-in perturbation datasets with their ground truths."""
         from .. import datasets
@@ -345,6 +390,7 @@ class ToolBox:
             for i in (datasets.info(n) for n in datasets.list_datasets())
         ])  # fmt: skip
 
+    @capped
     def describe_dataset(self, name: str) -> DatasetDescription:
         """Describe a dataset: its genes, which genes were perturbed (and how), its contexts and truths.
 
@@ -364,15 +410,16 @@ class ToolBox:
             contexts=sorted(set(obs["context"].astype(str))), n_samples=int(adata.n_obs), truths=datasets.info(name).truths,
         )  # fmt: skip
 
+    @capped
     def propose_hypotheses(
         self, genes: list[str], context: str | None = None, top: int = 10
     ) -> HypothesesResult:
         """Propose scored causal hypotheses between genes (LLM if configured, else literature evidence and priors).
 
         Args:
-            genes: genes to hypothesise about (every ordered pair).
+            genes: genes to hypothesise about (every ordered pair; at most 100).
             context: experimental context, e.g. 'in T cells'.
-            top: hypotheses listed in the result.
+            top: hypotheses listed in the result (at most 50).
         """
         from ..knowledge.hypotheses import HypothesisGenerator
 
@@ -385,6 +432,7 @@ class ToolBox:
             handle=handle, generator=hs.generator, top=self._top(scores, top), rejected=len(hs.rejected)
         )
 
+    @capped
     def learn_graph(self, dataset: str, method: str = "supervised", prior_handle: str | None = None,
                     top: int = 10) -> GraphResult:  # fmt: skip
         """Learn causal edge scores from a dataset with a structure learner, optionally with a prior by handle.
@@ -393,7 +441,7 @@ class ToolBox:
             dataset: dataset name.
             method: learner: correlation, partial_correlation, pc, ges, notears, mrcl, supervised, deep, ensemble.
             prior_handle: handle of hypothesis or other scores to use as prior.
-            top: edges listed in the result.
+            top: edges listed in the result (at most 50).
         """
         from .. import datasets
         from ..causal import learners
@@ -421,6 +469,7 @@ class ToolBox:
         self.run.log("metric", tool="learn_graph", dataset=dataset, method=method, metrics=metrics)
         return GraphResult(handle=handle, method=method, top=self._top(scores, top), metrics=metrics)
 
+    @capped
     def predict_perturbation(self, dataset: str, perturbation: str, context: str | None = None,
                              method: Literal["context_transfer", "linear", "graph", "mean"] = "context_transfer",
                              top: int = 10) -> PredictionResult:  # fmt: skip
@@ -431,7 +480,7 @@ class ToolBox:
             perturbation: the gene to perturb.
             context: context (cell line / condition) to predict in; default: the first one.
             method: predictor.
-            top: genes listed (largest predicted DE probability).
+            top: genes listed (largest predicted DE probability; at most 50).
         """
         import pandas as pd
 
@@ -460,15 +509,16 @@ class ToolBox:
                                 top=[PredictedEffect(gene=pred.genes[i], effect=round(float(eff[i]), 3),
                                                      de_probability=round(float(lab[i]), 3)) for i in order])  # fmt: skip
 
+    @capped
     def validate_edges(self, dataset: str, edges: list[list[str]] | None = None, handle: str | None = None,
                        top: int = 10) -> ValidationResult:  # fmt: skip
         """Check edges against the dataset's interventional data: does intervening on the source shift the target?
 
         Args:
             dataset: dataset name.
-            edges: list of [source, target] pairs.
+            edges: list of [source, target] pairs (at most 100).
             handle: or the handle of learned/hypothesis scores (its top edges are checked).
-            top: edges taken from the handle.
+            top: edges taken from the handle (at most 50).
         """
         from .. import datasets
 
@@ -508,15 +558,16 @@ class ToolBox:
         self.run.log("validation", dataset=dataset, edges=[e.model_dump() for e in out])
         return ValidationResult(dataset=dataset, method=truth.params["method"], edges=out)
 
+    @capped
     def suggest_experiments(self, dataset: str, handles: list[str] | None = None, candidates: list[str] | None = None,
                             k: int = 3) -> SuggestionResult:  # fmt: skip
         """Which perturbations would most reduce uncertainty: where sources disagree and predictions are unsure.
 
         Args:
             dataset: dataset name.
-            handles: score handles to compare (learned graphs, hypotheses); default: every scores handle of this run.
-            candidates: genes that could be perturbed (default: every measured gene).
-            k: number of suggestions.
+            handles: score handles to compare (learned graphs, hypotheses; default: every scores handle of this run; at most 10).
+            candidates: genes that could be perturbed (default: every measured gene; at most 200).
+            k: number of suggestions (at most 20).
         """
         adata = self._dataset(dataset)
         genes = [str(g) for g in adata.var_names]
@@ -530,6 +581,7 @@ class ToolBox:
             ]
         )
 
+    @capped
     def get_run_summary(self) -> RunSummary:
         """Summarise this run: its directory, how many events and tool calls, and the handles it holds."""
         events = self.run.events()

@@ -125,3 +125,25 @@ def test_tools_are_plain_functions(toolbox):
     summary = toolbox.get_run_summary()
     assert "scores:1" in summary.handles
     assert json.loads(toolbox.describe_dataset("sachs").model_dump_json())["genes"][0] == "Raf"
+
+
+def test_every_tool_result_is_bounded(tmp_path):
+    """Asking for everything gets the cap and says so; the cap is in the schema the model sees."""
+    from aitia.tools.registry import TOOL_NAMES, call_tool, langchain_tools
+    from aitia.tools.toolbox import CAPS, MAX_RESULT_CHARS
+
+    tb = ToolBox(run=Run.create(tmp_path / "r", {"k": "caps"}))
+    out = tb.lookup_prior("TP53", direction="out", limit=100_000)
+    assert len(out.edges) == CAPS["limit"] and "limit=100000 capped at 50" in out.truncated
+    assert "more edges" in out.truncated
+    res = tb.resolve_genes([f"GENE{i}" for i in range(500)])
+    assert len(res.genes) == CAPS["names"] and "450 more names" in res.truncated
+    sug = tb.suggest_experiments("sachs", k=10_000)
+    assert len(sug.suggestions) <= CAPS["k"] and "capped" in sug.truncated
+    val = tb.validate_edges("sachs", edges=[["Mek", "Erk"]] * 300)
+    assert len(val.edges) <= CAPS["edges"] and "200 more edges" in val.truncated
+    text = call_tool(tb, "describe_dataset", {"name": "sachs"})
+    assert len(text) <= MAX_RESULT_CHARS + 100
+    schemas = {t.name: str(t.args_schema.model_json_schema()) for t in langchain_tools(tb)}
+    assert "at most 20" in schemas["search_literature"] and "at most 50" in schemas["lookup_prior"]
+    assert set(schemas) == set(TOOL_NAMES)

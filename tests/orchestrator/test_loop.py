@@ -138,3 +138,51 @@ def test_loop_runs_on_builtin_datasets(tmp_path, name):
     assert [r.round for r in res.rounds] == [0, 1]
     assert res.rounds[0].active.heldout_auroc is not None
     assert (tmp_path / name / "report.html").exists()
+
+
+def test_untrusted_strings_are_escaped_in_both_reports(tmp_path):
+    """A document whose id and text carry HTML reaches the report only as text, in markdown and in HTML."""
+    from aitia.knowledge.documents import Document
+    from aitia.knowledge.embeddings import HashingEmbedding
+    from aitia.knowledge.store import LiteratureStore
+
+    evil = '<img src=x onerror="alert(1)">'
+    store = LiteratureStore(tmp_path / "store", embedding=HashingEmbedding())
+    store.add_documents([Document(id=f"PMID:1{evil}", title="MEK and ERK", text="Mek activates Erk in T cells. " + evil)],
+                        progress=False)  # fmt: skip
+    cfg = LoopConfig(dataset="sachs", learners=["correlation"], rounds=0, predictor="", rag=True)
+    res = run_loop(cfg, tmp_path / "run", store=store)
+    md = (tmp_path / "run" / "report.md").read_text()
+    html = (tmp_path / "run" / "report.html").read_text()
+    hs = (tmp_path / "run" / "hypotheses.json").read_text()
+    assert "onerror" in hs  # the citation did travel into the hypotheses ...
+    assert "<img" not in md and "&lt;img" in md  # ... and reaches the reports escaped
+    assert "<img src=x" not in html and "&lt;img" in html
+    assert res.report_md.endswith("report.md")
+
+
+def test_config_show_and_the_implicit_backend_rule(monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from aitia.cli import app
+    from aitia.config import get_settings
+
+    runner = CliRunner()
+    offline = json.loads(runner.invoke(app, ["config", "show", "--json"]).stdout)
+    assert offline["offline"] and offline["llm_backend"] == "none"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-test")
+    get_settings.cache_clear()
+    res = runner.invoke(app, ["config", "show", "--json"])
+    payload = json.loads(res.stdout)
+    assert payload["llm_backend"] == "openai" and payload["llm_backend_reason"] == "OPENAI_API_KEY is set"
+    assert payload["network"] and not payload["offline"] and "sk-secret-test" not in res.stdout
+    monkeypatch.setenv(
+        "AITIA_LLM_BASE_URL", "http://127.0.0.1:9/v1"
+    )  # a dead endpoint: fail fast, after the notice
+    get_settings.cache_clear()
+    res = runner.invoke(app, ["ask", "Does TP53 regulate MDM2?"])
+    assert res.exit_code == 2 and "using the openai LLM backend because" in res.output
+    assert "AITIA_LLM_BACKEND=none" in res.output
+    get_settings.cache_clear()
