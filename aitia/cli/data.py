@@ -121,7 +121,7 @@ def validate(
 @bench_app.command("baselines")
 def bench_baselines(
     dataset: str = typer.Option(None, "--dataset", help="Built-in dataset (default: the demo dataset)."),
-    seeds: int = typer.Option(20, "--seeds", help="Random baselines averaged over this many seeds."),
+    seeds: int = typer.Option(20, "--seeds", min=1, help="Random baselines averaged over this many seeds."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Score |correlation| and random edge scores against the dataset's truths (the demo)."""
@@ -196,10 +196,10 @@ def simulate(
     out: Path = typer.Option(
         ..., "--out", help="Output .h5ad; the true graph is written next to it (.graphml)."
     ),
-    genes: int = typer.Option(100, "--genes"),
-    cells: int = typer.Option(5000, "--cells"),
-    perturbations: int = typer.Option(20, "--perturbations"),
-    contexts: int = typer.Option(1, "--contexts"),
+    genes: int = typer.Option(100, "--genes", min=2),
+    cells: int = typer.Option(5000, "--cells", min=10),
+    perturbations: int = typer.Option(20, "--perturbations", min=0),
+    contexts: int = typer.Option(1, "--contexts", min=1),
     model: str = typer.Option("nb", "--model", help="nb (negative-binomial SCM) or linear."),
     seed: int = typer.Option(0, "--seed"),
     force: bool = typer.Option(False, "--force", help="Overwrite --out (and its .graphml) if they exist."),

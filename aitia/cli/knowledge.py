@@ -90,7 +90,7 @@ def search(
     query: str = typer.Argument(..., help="Natural-language query."),
     genes: str = typer.Option(None, "--genes", help="Comma-separated genes the chunks must mention."),
     all_genes: bool = typer.Option(False, "--all", help="Require all --genes (default: any)."),
-    k: int = typer.Option(5, "-k", help="Number of hits."),
+    k: int = typer.Option(5, "-k", min=1, max=100, help="Number of hits."),
     year_max: int = typer.Option(None, "--year-max", help="Only documents up to this year."),
     mmr: bool = typer.Option(False, "--mmr", help="Diversify hits (maximal marginal relevance)."),
     store: Path = typer.Option(None, "--store", help="Store directory."),
@@ -150,6 +150,14 @@ def evidence(
             for h in summary.prior_hits[:10]]  # fmt: skip
     if prow:
         console.print(table("curated edges", prow))
+    if summary.path is not None:
+        console.print(f"curated path ({summary.path.steps} steps, sign {summary.path.sign:+d}): "
+                      f"{' -> '.join(summary.path.genes)}; path support {summary.path_support:.2f}")  # fmt: skip
+    passages = [
+        {"doc": h.doc_id, "score": round(h.score, 3), "text": h.text[:140]} for h in summary.passages[:8]
+    ]
+    if passages:
+        console.print(table("passages retrieved", passages))
 
 
 @app.command()
@@ -248,7 +256,7 @@ def priors_list(as_json: bool = typer.Option(False, "--json", help="Print JSON."
 def priors_show(
     name: str = typer.Argument(..., help="A built-in prior (or several joined by '+'), or an edge file."),
     gene: str = typer.Option(None, "--gene", help="Only edges touching this gene (symbol, alias or family)."),
-    limit: int = typer.Option(20, "--limit", help="Edges listed."),
+    limit: int = typer.Option(20, "--limit", min=1, help="Edges listed."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Describe a prior: size, source and licence, and its edges (around one gene)."""

@@ -14,7 +14,11 @@ from ._app import app, console, emit, output_dir
 @app.command()
 def learn(
     dataset: str = typer.Option(..., "--dataset", help="Built-in dataset."),
-    method: str = typer.Option("supervised", "--method", help="Learner name (see `aitia learn --help`)."),
+    method: str = typer.Option(
+        "supervised",
+        "--method",
+        help="correlation | partial_correlation | pc | ges | notears | mrcl | supervised | deep | ensemble.",
+    ),
     prior: str = typer.Option(
         None, "--prior", help="Edge-list file (source,target[,score]) or trrust / collectri."
     ),
@@ -24,7 +28,7 @@ def learn(
         help="auto | none | interventions | train (the dataset's training label split) | FILE.",
     ),
     out: Path = typer.Option(None, "--out", help="Write scores.csv, graph.graphml and metrics.json here."),
-    top_k: int = typer.Option(None, "--top-k", help="Edges kept in the graph (default: 2 x genes)."),
+    top_k: int = typer.Option(None, "--top-k", min=1, help="Edges kept in the graph (default: 2 x genes)."),
     force: bool = typer.Option(False, "--force", help="Overwrite earlier outputs in --out."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:

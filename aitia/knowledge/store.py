@@ -239,6 +239,11 @@ class LiteratureStore:
         res = self._col.query(query_texts=[query], n_results=n_fetch, where=where, include=include)  # type: ignore[arg-type]
         ids = res["ids"][0]
         if not ids:
+            if year_max is not None and not include_undated and not self._has_dated_documents():
+                raise DataValidationError(
+                    "This store holds no publication years (the shipped BioRED and gene-summary corpora are "
+                    "undated), so year_max filters out everything: drop it, or pass include_undated=True."
+                )
             return []
         docs = res["documents"][0]  # type: ignore[index]
         metas = res["metadatas"][0]  # type: ignore[index]
@@ -266,6 +271,9 @@ class LiteratureStore:
                 )
             )
         return hits
+
+    def _has_dated_documents(self) -> bool:
+        return bool(self._col.get(where={"year": {"$gt": 0}}, limit=1, include=[])["ids"])  # type: ignore[dict-item]
 
     @staticmethod
     def _where(

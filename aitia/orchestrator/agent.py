@@ -331,6 +331,10 @@ def ask(question: str, backend: Any = None, store: Any = None, run: Any = None, 
         run = Run.create(
             get_settings().runs_dir / f"{stamp}-{uuid.uuid4().hex[:8]}", {"kind": "ask", "question": question}
         )
+    if store is None:  # one configuration path: the same default store as the CLI
+        from ..knowledge.store import built_store
+
+        store = built_store()
     b = backend if isinstance(backend, LLMBackend) else (get_backend(backend) if model is None else None)
     toolbox = ToolBox(run=run, store=store, backend=b)
     if model is None and b is not None and isinstance(b, OpenAIBackend):

@@ -140,7 +140,8 @@ def run_loop(
         out_dir: run directory.
         adata: perturbation data (default: ``datasets.load(config.dataset)``).
         gold: reference graph(s) {name: graph} (default: the dataset's graph truths).
-        store: literature store for hypotheses (None: curated priors and no passages).
+        store: literature store for hypotheses (None: the built store of ``$AITIA_HOME`` when ``config.rag``, as
+            the CLI does; curated priors only when none is built).
         on_progress: progress callback.
     """
     from .. import datasets
@@ -173,6 +174,10 @@ def run_loop(
             f"{config.dataset} has {len(pool)} intervened genes; the loop needs at least {config.initial_reveal + 1}."
         )
 
+    if store is None and config.rag:  # one configuration path: the same default store as the CLI
+        from ..knowledge.store import built_store
+
+        store = built_store()
     run = Run.create(out_dir, config.model_dump())
     with run.exclusive():
         return _run_rounds(config, run, adata, gold, genes, truth, truth_seconds, pool, store, say)

@@ -246,6 +246,45 @@ def _comparison(rounds: list[Any], label: str, value: Any) -> str:
             "anecdote, not a benchmark (see `benchmarks/` for seeds and error bars).")  # fmt: skip
 
 
+def _summary(run: Run, rounds: list[Any], edge_rows: list[dict[str, Any]], scores: dict[str, Any], truth: Any,
+             headline: tuple[str, str, Any]) -> str:  # fmt: skip
+    """Findings first: what the data and the literature say about the top edges, and what to do next."""
+    from ..tools.toolbox import suggest_from_scores
+
+    def count(pred: Any) -> int:
+        return sum(1 for r in edge_rows if pred(r))
+
+    supported = count(lambda r: r["data"] == "supported")
+    novel = count(lambda r: r["flag"] == "data support an edge the literature does not report")
+    conflict = count(lambda r: r["flag"] == "literature claims it, the data do not")
+    untested = count(lambda r: r["data"] == "untested")
+    lines = [f"- Of the {len(edge_rows)} top edges checked, **{supported}** are supported by the interventional data, "
+             f"**{novel}** of them without support in the literature (candidate discoveries), **{conflict}** are "
+             f"reported in the literature but not shifted in the data (conflicts), and {untested} are untested "
+             "(their source was never perturbed)."]  # fmt: skip
+    last = rounds[-1] if rounds else None
+    if last is not None:
+        value = headline[2](last.active)
+        lines.append(f"- After round {last.round}: {headline[0]} {_fmt(value)} with chosen experiments, "
+                     f"{_fmt(headline[2](last.random))} with random ones {cite(last.active.event)}.")  # fmt: skip
+        genes = next(iter(scores.values())).genes
+        held = [s for s in truth.labels.sources if s not in set(last.active.revealed) and s in set(genes)]
+        if held:
+            ranked = suggest_from_scores([s.values for s in scores.values()], list(genes), held, 1)
+            pick, _, why = ranked[0]
+            ev = run.log("experiment_choice", round=last.round + 1, arm="active", strategy="suggest_experiments",
+                         candidates=held, picks=[pick], ranking=[{"perturbation": pick, "reason": why}],
+                         purpose="recommendation")  # fmt: skip
+            lines.append(
+                f"- **Next experiment: perturb {escape_md(pick)}** ({escape_md(why)}) {cite(ev['id'])}."
+            )
+        else:
+            lines.append(
+                "- Every intervened gene has been revealed: no held-out experiment is left to recommend."
+            )
+    return "\n".join(lines)
+
+
 def _summarise(e: dict[str, Any]) -> str:
     keep = {k: v for k, v in e.items() if k not in ("id", "type", "time")}
     text = json.dumps(keep, default=str)
@@ -279,6 +318,7 @@ def write_report(run: Run, config: Any, rounds: list[Any], scores: dict[str, Any
         (figdir / f"{f.name}.png").write_bytes(f.png)
 
     edge_rows = check_edges(run, hs, ens, truth, gold, k=15)
+    summary = _summary(run, rounds, edge_rows, scores, truth, columns[0])
     hyp_events = run.events("hypotheses")
     hyp_event = hyp_events[-1]["id"] if hyp_events else None
     round_rows = []
@@ -291,7 +331,7 @@ def write_report(run: Run, config: Any, rounds: list[Any], scores: dict[str, Any
                 "cites": " ".join(cite(e) for e in (a.event, a.choice_event) if e),
             })  # fmt: skip
     md_text = _env().get_template("report.md.j2").render(
-        dataset=escape_md(config.dataset), run_dir=escape_md(run.path), generator=escape_md(hs.generator or "none"),
+        dataset=escape_md(config.dataset), run_dir=escape_md(run.path), summary=summary, generator=escape_md(hs.generator or "none"),
         n_hypotheses=len(hs.hypotheses), n_rejected=len(hs.rejected), hypotheses_event=hyp_event,
         learners=escape_md(", ".join(config.learners)),
         columns=[{"label": c[0], "meaning": c[1]} for c in columns], round_rows=round_rows,

@@ -188,3 +188,19 @@ def test_reopen_uses_persisted_embedding(store):
     )  # no embedding given: the store's own (hashing), not the default MiniLM
     assert type(again.embedding).__name__ == "HashingEmbedding"
     assert again.search("MDM2 degrades TP53", k=1)[0].doc_id == "d2"
+
+
+def test_year_filter_on_an_undated_store_says_why(tmp_path):
+    from aitia.errors import DataValidationError
+    from aitia.knowledge.documents import Document
+    from aitia.knowledge.embeddings import HashingEmbedding
+    from aitia.knowledge.store import LiteratureStore
+
+    s = LiteratureStore(tmp_path / "s", embedding=HashingEmbedding())
+    s.add_documents([Document(id="d1", text="TP53 induces CDKN1A.")], progress=False)
+    with pytest.raises(DataValidationError, match="no publication years"):
+        s.search("TP53", year_max=2030)
+    assert s.search("TP53", year_max=2030, include_undated=True)
+    s.add_documents([Document(id="d2", text="MDM2 degrades TP53.", year=2001)], progress=False)
+    assert [h.doc_id for h in s.search("TP53", year_max=2030)] == ["d2"]
+    assert s.search("TP53", year_max=1990) == []

@@ -7,7 +7,7 @@ import pytest
 from aitia import datasets
 from aitia.causal.simulate import simulate_nb
 from aitia.orchestrator import loop as loop_mod
-from aitia.orchestrator.loop import LoopConfig, run_loop
+from aitia.orchestrator.loop import LoopConfig, LoopRound, run_loop
 from aitia.run import Run
 
 
@@ -186,3 +186,26 @@ def test_config_show_and_the_implicit_backend_rule(monkeypatch):
     assert res.exit_code == 2 and "using the openai LLM backend because" in res.output
     assert "AITIA_LLM_BACKEND=none" in res.output
     get_settings.cache_clear()
+
+
+def test_python_and_cli_run_the_same_loop(tmp_path):
+    """One configuration path: the CLI and run_loop resolve the same defaults and give the same rounds."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from aitia.cli import app
+
+    res = CliRunner().invoke(app, ["loop", "--dataset", "dream4-10-1", "--learners", "correlation", "--rounds", "1",
+                                   "--out", str(tmp_path / "cli"), "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    cli_cfg = json.loads((tmp_path / "cli" / "config.json").read_text())
+    py = run_loop(LoopConfig(**cli_cfg), tmp_path / "py")
+    ids = {"event", "choice_event"}
+    cli_rounds = [
+        LoopRound.model_validate(r)
+        for r in json.loads((tmp_path / "cli" / "state.json").read_text())["rounds"]
+    ]
+    assert [r.model_dump(exclude={"active": ids, "random": ids}) for r in cli_rounds] == [
+        r.model_dump(exclude={"active": ids, "random": ids}) for r in py.rounds
+    ]
