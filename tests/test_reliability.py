@@ -197,3 +197,9 @@ def test_dead_llm_endpoint_fails_fast_and_loudly(monkeypatch):
     with pytest.raises(LLMError, match="OPENAI_API_KEY"):
         get_backend("openai")
     get_settings.cache_clear()
+
+
+def test_download_failure_is_one_line_and_resumable(tmp_path):
+    with pytest.raises(DataValidationError, match="Download of .* failed"):
+        datasets.download(f"http://127.0.0.1:{_closed_port()}/x.h5ad", tmp_path / "x.h5ad", timeout_s=5)
+    assert not (tmp_path / "x.h5ad").exists()

@@ -20,7 +20,8 @@ from typer.core import TyperGroup
 
 from ..errors import AitiaError
 
-console = Console()
+# piped output keeps whole rows (rich would otherwise wrap tables at 80 columns); scripts should use --json
+console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True, soft_wrap=True)
 #: exit code of a user mistake (bad input, unknown name, missing file); 1 stays for bugs.
 USER_ERROR = 2

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
@@ -263,15 +264,20 @@ def download(
     req = urllib.request.Request(url, headers={"Range": f"bytes={start}-"} if start else {})
     from rich.progress import Progress
 
-    with urllib.request.urlopen(req, timeout=timeout_s) as resp:  # noqa: S310 (user-requested download)
-        if start and getattr(resp, "status", 200) != 206:
-            start = 0  # server ignored the range: start over
-        total = int(resp.headers.get("Content-Length") or 0) + start
-        with open(part, "ab" if start else "wb") as fh, Progress(transient=True) as progress:
-            task = progress.add_task(f"download {dest.name}", total=total or None, completed=start)
-            while chunk := resp.read(1 << 20):
-                fh.write(chunk)
-                progress.update(task, advance=len(chunk))
+    try:
+        with urllib.request.urlopen(req, timeout=timeout_s) as resp:  # noqa: S310 (user-requested download)
+            if start and getattr(resp, "status", 200) != 206:
+                start = 0  # server ignored the range: start over
+            total = int(resp.headers.get("Content-Length") or 0) + start
+            with open(part, "ab" if start else "wb") as fh, Progress(transient=True) as progress:
+                task = progress.add_task(f"download {dest.name}", total=total or None, completed=start)
+                while chunk := resp.read(1 << 20):
+                    fh.write(chunk)
+                    progress.update(task, advance=len(chunk))
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        reason = getattr(exc, "reason", exc)
+        kept = f"; {part.name} keeps {part.stat().st_size:,} bytes and a rerun resumes" if part.exists() else ""
+        raise DataValidationError(f"Download of {url} failed ({reason}){kept}.") from None
     if sha256:
         digest = hashlib.sha256(part.read_bytes()).hexdigest()
         if digest != sha256:
