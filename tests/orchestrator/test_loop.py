@@ -1,6 +1,7 @@
 """The hypothesis-to-validation loop end to end on a small simulated dataset; resume after a kill; the report."""
 
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -209,3 +210,26 @@ def test_python_and_cli_run_the_same_loop(tmp_path):
     assert [r.model_dump(exclude={"active": ids, "random": ids}) for r in cli_rounds] == [
         r.model_dump(exclude={"active": ids, "random": ids}) for r in py.rounds
     ]
+
+
+def test_report_layout_holds_at_1280px_in_a_browser(tmp_path, sim):
+    """Headless Chromium renders report.html at 1280 px without horizontal overflow (skipped without a browser)."""
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium)")
+    adata, gold = sim
+    res = run_loop(LoopConfig(**{**CFG, "rounds": 1}), tmp_path / "run", adata=adata, gold=gold)
+    page = Path(res.report_html).read_text()
+    probe = ("<script>document.body.setAttribute('data-overflow', String(document.documentElement.scrollWidth > "
+             "window.innerWidth)); document.body.setAttribute('data-tables', document.querySelectorAll('table').length)"
+             "</script></body>")  # fmt: skip
+    (tmp_path / "probe.html").write_text(page.replace("</body>", probe))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1000", "--dump-dom"]  # fmt: skip
+    dom = subprocess.run([browser, *flags, (tmp_path / "probe.html").as_uri()], capture_output=True, text=True,
+                         timeout=120).stdout  # fmt: skip
+    assert 'data-overflow="false"' in dom and 'data-tables="2"' in dom
