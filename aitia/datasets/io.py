@@ -276,7 +276,9 @@ def download(
                     progress.update(task, advance=len(chunk))
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
         reason = getattr(exc, "reason", exc)
-        kept = f"; {part.name} keeps {part.stat().st_size:,} bytes and a rerun resumes" if part.exists() else ""
+        kept = (
+            f"; {part.name} keeps {part.stat().st_size:,} bytes and a rerun resumes" if part.exists() else ""
+        )
         raise DataValidationError(f"Download of {url} failed ({reason}){kept}.") from None
     if sha256:
         digest = hashlib.sha256(part.read_bytes()).hexdigest()

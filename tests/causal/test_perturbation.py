@@ -193,3 +193,10 @@ def test_context_transfer_computes_two_step_prior_paths_once(multi_context):
     import torch
 
     assert torch.allclose(est.NN_, est.N_ @ est.N_)
+
+
+def test_queries_whose_target_is_not_a_readout_are_listed(multi_context):
+    _, _, eff = multi_context
+    est = P.get("linear").fit(eff)
+    est.predict([("ctx0", eff.perturbations[0]), ("ctx0", "NOT_MEASURED")])
+    assert est.unplaced_ == ["NOT_MEASURED"]

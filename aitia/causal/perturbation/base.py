@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,8 @@ from ...errors import DataValidationError, NotFittedError
 from ...types.effects import EffectTable
 from ...types.features import GeneFeatures
 from ...types.graph import EdgeScores
+
+logger = logging.getLogger(__name__)
 
 
 def as_queries(queries: Any) -> pd.DataFrame:
@@ -37,6 +40,9 @@ class BasePredictor(BaseEstimator):  # type: ignore[misc]
 
     #: Whether the method regresses on effect sizes (a label-only table is refused rather than predicting 0/0).
     needs_effects: bool = False
+    #: Whether a query is placed through its target gene's own column (then a target that is not a measured
+    #: gene cannot be placed: such queries get the fallback prediction and are listed in ``unplaced_``).
+    places_by_target: bool = False
 
     def fit(self, effects: EffectTable, adata: Any = None, prior: EdgeScores | None = None,
             features: GeneFeatures | None = None) -> BasePredictor:  # fmt: skip
@@ -86,6 +92,17 @@ class BasePredictor(BaseEstimator):  # type: ignore[misc]
         if q.empty:
             raise DataValidationError("No queries.")
         eff, lab = self._predict(q)
+        if self.places_by_target:
+            genes = set(self.genes_)
+            self.unplaced_ = sorted(
+                {p for p in q["perturbation"] if not any(t in genes for t in target_of(p))}
+            )
+            if self.unplaced_:
+                logger.warning(
+                    "%s: %d of %d queried perturbations target genes that are not measured readouts (e.g. %s); "
+                    "they get the fallback prediction",
+                    type(self).__name__, len(self.unplaced_), q["perturbation"].nunique(), self.unplaced_[:3],
+                )  # fmt: skip
         bad = int(np.isnan(lab).sum())
         if bad:  # a bug or an input the method cannot handle: never pass NaN on as a prediction
             raise DataValidationError(f"{type(self).__name__} predicted NaN for {bad} (query, gene) labels.")

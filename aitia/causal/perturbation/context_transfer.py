@@ -48,6 +48,7 @@ class ContextTransferPredictor(BasePredictor):
     """
 
     needs_effects = True
+    places_by_target = True
     name = "context_transfer"
 
     def __init__(self, rank: int = 16, epochs: int = 400, lr: float = 0.03, weight_decay: float = 1e-4,

@@ -33,6 +33,7 @@ class GraphPredictor(BasePredictor):
         top_k: edges kept per source gene.
     """
 
+    places_by_target = True
     name = "graph"
 
     def __init__(self, graph: Any = None, learner: str = "supervised", decay: float = 0.5, max_hops: int = 3,

@@ -52,6 +52,7 @@ class LinearPredictor(BasePredictor):
     """
 
     needs_effects = True
+    places_by_target = True
     name = "linear"
 
     def __init__(self, n_components: int = 10, ridge: float = 0.1) -> None:
