@@ -140,3 +140,15 @@ def gene_index(genes: list[str]) -> dict[str, int]:
 
 def target_of(perturbation: str) -> list[str]:
     return [t for t in perturbation.split("+") if t and t != "control"]
+
+
+def top_svd(matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The top-``k`` singular triplets ``(U, S, Vt)``: randomized (seeded) for large matrices, where a full SVD of
+    a genes x perturbations table costs minutes and gigabytes for the 10-16 components used; exact otherwise."""
+    k = max(1, min(k, min(matrix.shape)))
+    if min(matrix.shape) > 4 * k + 10:
+        from sklearn.utils.extmath import randomized_svd
+
+        return randomized_svd(matrix, n_components=k, n_iter=7, random_state=0)  # type: ignore[no-any-return]
+    u, s_, vt = np.linalg.svd(matrix, full_matrices=False)
+    return u[:, :k], s_[:k], vt[:k]

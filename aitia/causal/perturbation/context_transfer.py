@@ -24,7 +24,7 @@ import pandas as pd
 from ...config import resolve_device
 from ...types.effects import EffectTable
 from .._compute import torch_threads
-from .base import BasePredictor, gene_index, quiet_nanmean, target_of
+from .base import BasePredictor, gene_index, quiet_nanmean, target_of, top_svd
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class ContextTransferPredictor(BasePredictor):
         B0 = np.nan_to_num(quiet_nanmean(Y, axis=1))
         self.table_contexts_ = list(effects.contexts)
         pooled = np.nan_to_num(Y - B0[:, None, :]).reshape(C * P, G)
-        _, S, Vt = np.linalg.svd(pooled, full_matrices=False)
+        _, S, Vt = top_svd(pooled, k)
         kk = min(k, len(S))
         V0 = np.zeros((G, k), np.float32)
         V0[:, :kk] = Vt[:kk].T * np.sqrt(S[:kk] / max(np.sqrt(C * P), 1))

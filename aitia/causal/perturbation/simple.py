@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ...types.effects import EffectTable
-from .base import BasePredictor, gene_index, quiet_nanmean, quiet_nanmedian, target_of
+from .base import BasePredictor, gene_index, quiet_nanmean, quiet_nanmedian, target_of, top_svd
 
 
 class MeanPredictor(BasePredictor):
@@ -68,7 +68,7 @@ class LinearPredictor(BasePredictor):
         bias = self.ctx_bias_[c].T
         Yc = Y - bias
         k = int(min(self.n_components, min(Yc.shape) - 1)) or 1
-        U, S, _ = np.linalg.svd(Yc, full_matrices=False)
+        U, S, _ = top_svd(Yc, k)
         G = U[:, :k] * S[:k] / np.sqrt(max(Yc.shape[1], 1))  # genes x k
         gidx = gene_index(self.genes_)
         P = np.stack([self._pert_embedding(effects.perturbations[j], G, gidx) for j in p])  # pairs x k
