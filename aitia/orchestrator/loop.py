@@ -41,6 +41,10 @@ class LoopConfig(BaseModel):
     rounds: int = Field(default=3, ge=0, description="Experiment rounds after round 0.")
     initial_reveal: int = Field(default=1, ge=1, description="Intervened genes revealed before round 0.")
     per_round: int = Field(default=1, ge=1, description="Perturbations revealed per round.")
+    acquisition: str = Field(
+        default="disagreement",
+        description="How the active arm picks experiments (see aitia.orchestrator.acquisition.available()).",
+    )
     predictor: str = Field(
         default="context_transfer", description="Perturbation-effect predictor ('' to skip)."
     )
@@ -155,6 +159,9 @@ def run_loop(
         L.get(name)
     if config.predictor:
         P.get(config.predictor)
+    from .acquisition import get as get_strategy
+
+    get_strategy(config.acquisition)
     if config.llm != "none":  # a missing key or URL fails here, before anything is written
         from ..knowledge.llm import get_backend
 
@@ -188,8 +195,8 @@ def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, An
     """The rounds of a validated loop, in a run directory this process holds exclusively."""
     from ..causal.evaluate import edge_metrics
     from ..knowledge.hypotheses import HypothesisGenerator, HypothesisSet
-    from ..tools.toolbox import suggest_from_scores
     from ..types.graph import EdgeScores
+    from .acquisition import get as get_strategy
     from .report import write_report
 
     state = run.load_state()
@@ -259,11 +266,13 @@ def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, An
             # pick the next experiments
             if r < config.rounds and held:
                 if arm == "active":
-                    ranked = suggest_from_scores([s.values for s in members.values()] + [prior.values], genes, held,
-                                                 config.per_round)  # fmt: skip
-                    picks = [g for g, _, _ in ranked]
-                    ranking = [{"perturbation": g, "score": sc, "reason": why} for g, sc, why in ranked]
-                    strategy = "suggest_experiments"
+                    ranked = get_strategy(config.acquisition, seed=config.seed + r).rank(
+                        [s.values for s in members.values()] + [prior.values], genes, held, config.per_round,
+                        prior=prior.values,
+                    )  # fmt: skip
+                    picks = [x.perturbation for x in ranked]
+                    ranking = [x.model_dump() for x in ranked]
+                    strategy = config.acquisition
                 else:
                     rng = np.random.default_rng([config.seed, r])
                     picks = [

@@ -247,9 +247,9 @@ def _comparison(rounds: list[Any], label: str, value: Any) -> str:
 
 
 def _summary(run: Run, rounds: list[Any], edge_rows: list[dict[str, Any]], scores: dict[str, Any], truth: Any,
-             headline: tuple[str, str, Any]) -> str:  # fmt: skip
+             headline: tuple[str, str, Any], acquisition: str = "disagreement") -> str:  # fmt: skip
     """Findings first: what the data and the literature say about the top edges, and what to do next."""
-    from ..tools.toolbox import suggest_from_scores
+    from .acquisition import get as get_strategy
 
     def count(pred: Any) -> int:
         return sum(1 for r in edge_rows if pred(r))
@@ -270,9 +270,11 @@ def _summary(run: Run, rounds: list[Any], edge_rows: list[dict[str, Any]], score
         genes = next(iter(scores.values())).genes
         held = [s for s in truth.labels.sources if s not in set(last.active.revealed) and s in set(genes)]
         if held:
-            ranked = suggest_from_scores([s.values for s in scores.values()], list(genes), held, 1)
-            pick, _, why = ranked[0]
-            ev = run.log("experiment_choice", round=last.round + 1, arm="active", strategy="suggest_experiments",
+            best = get_strategy(acquisition).rank([s.values for s in scores.values()], list(genes), held, 1)[
+                0
+            ]
+            pick, why = best.perturbation, best.reason
+            ev = run.log("experiment_choice", round=last.round + 1, arm="active", strategy=acquisition,
                          candidates=held, picks=[pick], ranking=[{"perturbation": pick, "reason": why}],
                          purpose="recommendation")  # fmt: skip
             lines.append(
@@ -318,7 +320,8 @@ def write_report(run: Run, config: Any, rounds: list[Any], scores: dict[str, Any
         (figdir / f"{f.name}.png").write_bytes(f.png)
 
     edge_rows = check_edges(run, hs, ens, truth, gold, k=15)
-    summary = _summary(run, rounds, edge_rows, scores, truth, columns[0])
+    acquisition = getattr(config, "acquisition", "disagreement")
+    summary = _summary(run, rounds, edge_rows, scores, truth, columns[0], acquisition)
     hyp_events = run.events("hypotheses")
     hyp_event = hyp_events[-1]["id"] if hyp_events else None
     round_rows = []
@@ -331,7 +334,7 @@ def write_report(run: Run, config: Any, rounds: list[Any], scores: dict[str, Any
                 "cites": " ".join(cite(e) for e in (a.event, a.choice_event) if e),
             })  # fmt: skip
     md_text = _env().get_template("report.md.j2").render(
-        dataset=escape_md(config.dataset), run_dir=escape_md(run.path), summary=summary, generator=escape_md(hs.generator or "none"),
+        dataset=escape_md(config.dataset), run_dir=escape_md(run.path), summary=summary, acquisition=acquisition, generator=escape_md(hs.generator or "none"),
         n_hypotheses=len(hs.hypotheses), n_rejected=len(hs.rejected), hypotheses_event=hyp_event,
         learners=escape_md(", ".join(config.learners)),
         columns=[{"label": c[0], "meaning": c[1]} for c in columns], round_rows=round_rows,
