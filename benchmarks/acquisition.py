@@ -57,7 +57,12 @@ def _curve(adata, truth, graph, strategy: str, seed: int, rounds: int) -> tuple[
     targets = [set(split_targets(p)) for p in pert]
     pool = [s for s in truth.labels.sources if s in set(genes)]
     base = np.array([not (t & set(pool)) for t in targets])  # controls and rows perturbing no candidate
-    x_all = np.asarray(adata.X, dtype=np.float64)
+    import scipy.sparse as sp
+
+    x_all = adata.X.toarray() if sp.issparse(adata.X) else np.asarray(adata.X)
+    x_all = np.asarray(x_all, dtype=np.float64)
+    if x_all.min() >= 0 and x_all.max() > 50:  # counts: log-normalise
+        x_all = np.log1p(x_all / np.maximum(x_all.sum(1, keepdims=True), 1) * 1e4)
     rng = np.random.default_rng(seed)
     revealed = {str(rng.choice(pool))}
     held_curve, gold_curve = [], []

@@ -42,8 +42,9 @@ class LoopConfig(BaseModel):
     initial_reveal: int = Field(default=1, ge=1, description="Intervened genes revealed before round 0.")
     per_round: int = Field(default=1, ge=1, description="Perturbations revealed per round.")
     acquisition: str = Field(
-        default="disagreement",
-        description="How the active arm picks experiments (see aitia.orchestrator.acquisition.available()).",
+        default="information_gain",
+        description="How the active arm picks experiments (see aitia.orchestrator.acquisition.available()); the "
+        "default is the one benchmarks/acquisition.py found never worse than random.",
     )
     predictor: str = Field(
         default="context_transfer", description="Perturbation-effect predictor ('' to skip)."

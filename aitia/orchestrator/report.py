@@ -247,7 +247,7 @@ def _comparison(rounds: list[Any], label: str, value: Any) -> str:
 
 
 def _summary(run: Run, rounds: list[Any], edge_rows: list[dict[str, Any]], scores: dict[str, Any], truth: Any,
-             headline: tuple[str, str, Any], acquisition: str = "disagreement") -> str:  # fmt: skip
+             headline: tuple[str, str, Any], acquisition: str = "information_gain") -> str:  # fmt: skip
     """Findings first: what the data and the literature say about the top edges, and what to do next."""
     from .acquisition import get as get_strategy
 
@@ -320,7 +320,7 @@ def write_report(run: Run, config: Any, rounds: list[Any], scores: dict[str, Any
         (figdir / f"{f.name}.png").write_bytes(f.png)
 
     edge_rows = check_edges(run, hs, ens, truth, gold, k=15)
-    acquisition = getattr(config, "acquisition", "disagreement")
+    acquisition = getattr(config, "acquisition", "information_gain")
     summary = _summary(run, rounds, edge_rows, scores, truth, columns[0], acquisition)
     hyp_events = run.events("hypotheses")
     hyp_event = hyp_events[-1]["id"] if hyp_events else None
