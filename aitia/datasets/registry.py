@@ -65,8 +65,8 @@ def _register() -> None:
         "consensus",
         DatasetRules(
             # ~800 cells per condition: Mann-Whitney against the controls of the same stimulus
-            truth=TruthSettings(method="mannwhitney"),
-            effects=EffectSettings(method="mannwhitney", normalize="none"),  # distributed as ln(x + 10)
+            truth=(sachs_truth := TruthSettings(method="mannwhitney")),
+            effects=EffectSettings.like(sachs_truth, normalize="none"),  # distributed as ln(x + 10)
             evaluation_truths=["consensus", "bnlearn", "tetrad"],
             reference_graphs=["consensus", "bnlearn", "tetrad"],
             names_in_questions=True,  # Mek, Erk, PIP3: protein names, not gene symbols
@@ -93,11 +93,9 @@ def _register() -> None:
                 "gold",
                 DatasetRules(
                     # one wild-type profile cannot define spread: z against all samples of the network
-                    truth=TruthSettings(method="robust_z", reference="all", z_threshold=3.0),
-                    effects=EffectSettings(
-                        method="robust_z",
-                        reference="all",
-                        z_threshold=3.0,
+                    truth=(dream_truth := TruthSettings(method="robust_z", reference="all", z_threshold=3.0)),
+                    effects=EffectSettings.like(
+                        dream_truth,
                         normalize="none",
                         load_options={"parts": builtin.DREAM4_PARTS},
                         contexts_from_intervention_types=["knockout", "knockdown"],
@@ -127,12 +125,10 @@ def _register() -> None:
         "all",
         DatasetRules(
             # single deletion profiles, scored like the MRCL labels: |robust z| >= 5 against wild type
-            truth=TruthSettings(method="robust_z", reference="control", z_threshold=5.0),
+            truth=(kem_truth := TruthSettings(method="robust_z", reference="control", z_threshold=5.0)),
             # effect tables split perturbations themselves (unseen_perturbation...), so they see every deletion
-            effects=EffectSettings(
-                method="robust_z",
-                reference="control",
-                z_threshold=5.0,
+            effects=EffectSettings.like(
+                kem_truth,
                 normalize="none",
                 load_options={"rows": "all"},
             ),  # fmt: skip

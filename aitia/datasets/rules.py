@@ -53,6 +53,11 @@ class EffectSettings(TruthSettings):
         description="Rows that every derived context shares (wild type, multifactorial).",
     )
 
+    @classmethod
+    def like(cls, truth: TruthSettings, **extra: Any) -> EffectSettings:
+        """Effect settings with the same test as ``truth`` (the usual case) plus effect-only options."""
+        return cls(**truth.kwargs(), **extra)
+
     def effect_kwargs(self) -> dict[str, Any]:
         """As keyword arguments of ``effects_from_adata``."""
         return {k: getattr(self, k) for k in ("method", "reference", "z_threshold", "normalize")}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -50,10 +51,11 @@ def gene_description(name: str) -> str:
     if not syms:
         return ""
     summaries = gene_summaries()
+    families = _families_of()
     parts = []
     for s in syms:
         entry = r.hgnc.get(s)
-        fams = sorted(f for f, members in r.families.items() if s in members)
+        fams = families.get(s, [])
         text = f"{s}: {entry.name if entry else s}."
         if fams:
             text += f" Families: {', '.join(fams[:4])}."
@@ -61,6 +63,18 @@ def gene_description(name: str) -> str:
             text += " " + summaries[s]
         parts.append(text)
     return " ".join(parts)[:2000]
+
+
+@lru_cache(maxsize=1)
+def _families_of() -> dict[str, list[str]]:
+    """Gene symbol -> its FamPlex families (inverted once, not per gene)."""
+    from .genes import get_resolver
+
+    out: dict[str, list[str]] = {}
+    for fam, members in get_resolver().families.items():
+        for m in members:
+            out.setdefault(m, []).append(fam)
+    return {g: sorted(f) for g, f in out.items()}
 
 
 def text_features(genes: Sequence[str], embedding: str | None = None, progress: bool = False) -> GeneFeatures:

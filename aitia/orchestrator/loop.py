@@ -43,7 +43,7 @@ class LoopConfig(BaseModel):
     per_round: int = Field(default=1, ge=1, description="Perturbations revealed per round.")
     acquisition: str = Field(
         default="information_gain",
-        description="How the active arm picks experiments (see aitia.orchestrator.acquisition.available()); the "
+        description="How the active arm picks experiments (see aitia.causal.acquisition.available()); the "
         "default is the one benchmarks/acquisition.py found never worse than random.",
     )
     predictor: str = Field(
@@ -160,7 +160,7 @@ def run_loop(
         L.get(name)
     if config.predictor:
         P.get(config.predictor)
-    from .acquisition import get as get_strategy
+    from ..causal.acquisition import get as get_strategy
 
     get_strategy(config.acquisition)
     if config.llm != "none":  # a missing key or URL fails here, before anything is written
@@ -194,10 +194,10 @@ def run_loop(
 def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, Any], genes: list[str], truth: Any,
                 truth_seconds: float, pool: list[str], store: Any, say: Callable[[str], None]) -> LoopResult:  # fmt: skip
     """The rounds of a validated loop, in a run directory this process holds exclusively."""
+    from ..causal.acquisition import get as get_strategy
     from ..causal.evaluate import edge_metrics
     from ..knowledge.hypotheses import HypothesisGenerator, HypothesisSet
     from ..types.graph import EdgeScores
-    from .acquisition import get as get_strategy
     from .report import write_report
 
     state = run.load_state()

@@ -249,7 +249,7 @@ def _comparison(rounds: list[Any], label: str, value: Any) -> str:
 def _summary(run: Run, rounds: list[Any], edge_rows: list[dict[str, Any]], scores: dict[str, Any], truth: Any,
              headline: tuple[str, str, Any], acquisition: str = "information_gain") -> str:  # fmt: skip
     """Findings first: what the data and the literature say about the top edges, and what to do next."""
-    from .acquisition import get as get_strategy
+    from ..causal.acquisition import get as get_strategy
 
     def count(pred: Any) -> int:
         return sum(1 for r in edge_rows if pred(r))

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from .registry import TOOL_NAMES, call_tool, langchain_tools
-from .toolbox import ToolBox, suggest_from_scores
+from .toolbox import ToolBox
 
-__all__ = ["TOOL_NAMES", "ToolBox", "call_tool", "langchain_tools", "suggest_from_scores"]
+__all__ = ["TOOL_NAMES", "ToolBox", "call_tool", "langchain_tools"]

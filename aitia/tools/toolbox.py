@@ -574,10 +574,16 @@ class ToolBox:
         handles = handles or [h for h in self.run.objects if h.startswith(("scores", "hypotheses"))]
         mats = [self.run.get(h).reindex(genes, 0.0).values for h in handles]
         cands = self._match_genes(dataset, candidates) if candidates else genes
-        ranked = suggest_from_scores(mats, genes, cands, k)
+        if not mats:  # nothing learned yet
+            return SuggestionResult(suggestions=[ExperimentSuggestion(perturbation=g, score=0.0,
+                                    reason="no model yet: uninformed choice") for g in cands[:k]])  # fmt: skip
+        from ..causal.acquisition import get as get_strategy
+
+        ranked = get_strategy("disagreement", diversity=0.0).rank(mats, genes, cands, k)
         return SuggestionResult(
             suggestions=[
-                ExperimentSuggestion(perturbation=g, score=round(s, 4), reason=r) for g, s, r in ranked
+                ExperimentSuggestion(perturbation=x.perturbation, score=x.score, reason=x.reason)
+                for x in ranked
             ]
         )
 
@@ -587,30 +593,3 @@ class ToolBox:
         events = self.run.events()
         return RunSummary(run_dir=str(self.run.path), events=len(events),
                           tool_calls=sum(e["type"] == "tool_call" for e in events), handles=list(self.run.objects))  # fmt: skip
-
-
-def suggest_from_scores(
-    mats: list[np.ndarray], genes: list[str], candidates: list[str], k: int
-) -> list[tuple[str, float, str]]:
-    """Rank candidate perturbations by expected information about their outgoing edges.
-
-    Per candidate source s: the mean over targets of (a) the disagreement between sources (std of rank-normalised
-    scores) and (b) the uncertainty of the consensus probability p (p(1-p), largest at 0.5).
-    """
-    from ..causal.learners.correlation import rank01
-
-    idx = {g: i for i, g in enumerate(genes)}
-    if not mats:
-        # nothing learned yet: perturb the most connected genes first (highest mean |score| unknown -> uniform)
-        return [(g, 0.0, "no model yet: uninformed choice") for g in candidates[:k]]
-    ranks = np.stack([rank01(np.nan_to_num(m)) for m in mats])
-    consensus = ranks.mean(0)
-    disagreement = ranks.std(0) if len(mats) > 1 else np.zeros_like(consensus)
-    uncertainty = consensus * (1 - consensus)
-    out = []
-    for g in candidates:
-        i = idx[g]
-        mask = np.arange(len(genes)) != i
-        d, u = float(disagreement[i, mask].mean()), float(uncertainty[i, mask].mean())
-        out.append((g, d + u, f"disagreement {d:.3f} + uncertainty {u:.3f} over {int(mask.sum())} targets"))
-    return sorted(out, key=lambda r: -r[1])[:k]

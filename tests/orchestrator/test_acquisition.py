@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from aitia.causal import acquisition as A
 from aitia.errors import AitiaError
-from aitia.orchestrator import acquisition as A
 from aitia.orchestrator.loop import LoopConfig, run_loop
 
 GENES = [f"G{i}" for i in range(8)]

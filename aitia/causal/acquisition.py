@@ -1,5 +1,6 @@
 """Experiment choice: which perturbations to run next. A registry like the learners' (``get(name)``,
-``available()``), always benchmarked against ``random`` (``benchmarks/acquisition.py``).
+``available()``), always benchmarked against ``random`` (``benchmarks/acquisition.py``). It lives in ``causal``
+(pure scoring over edge-score matrices) so the ``suggest_experiments`` tool and the loop share it.
 
 Every strategy ranks candidate perturbations from the current edge scores of several sources (learners and the
 prior, rank-normalised to [0, 1] and read as edge probabilities):
@@ -32,6 +33,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..registry import create
+from .learners.correlation import rank01
 
 
 class Pick(BaseModel):
@@ -42,13 +44,6 @@ class Pick(BaseModel):
     perturbation: str = Field(description="Gene to perturb next.")
     score: float = Field(description="The strategy's value for it (higher first).")
     reason: str = Field(description="What the value is made of.")
-
-
-def _rank01(m: np.ndarray) -> np.ndarray:
-    from scipy.stats import rankdata
-
-    flat = np.nan_to_num(np.asarray(m, dtype=float)).ravel()
-    return ((rankdata(flat) - 1) / max(len(flat) - 1, 1)).reshape(np.shape(m))
 
 
 class Strategy:
@@ -71,7 +66,11 @@ class Strategy:
         if not cands:
             return []
         idx = [gidx[c] for c in cands]
-        stack = np.stack([_rank01(m) for m in mats]) if len(mats) else np.zeros((1, len(genes), len(genes)))
+        stack = (
+            np.stack([rank01(np.nan_to_num(np.asarray(m, dtype=float))) for m in mats])
+            if len(mats)
+            else np.zeros((1, len(genes), len(genes)))
+        )
         probs = stack.mean(0)
         values, reasons = self.value(probs, stack, idx, prior)
         picks: list[Pick] = []
