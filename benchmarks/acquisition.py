@@ -111,7 +111,7 @@ def main() -> None:
     ap.add_argument("--datasets", nargs="+", default=["sachs", "dream4", "simulated", "kemmeren"])
     args = ap.parse_args()
     print(
-        "| data | strategy | AULC held-out (mean [95% CI]) | vs random (diff, paired p) | AULC vs reference |"
+        "| data | strategy | AULC held-out (mean ± sd [95% CI]) | vs random (diff, paired p) | AULC vs reference |"
     )
     print("|---|---|---|---|---|")
     for group in args.datasets:

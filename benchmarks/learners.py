@@ -2,7 +2,8 @@
 
 Suites (run all by default, or pick with --suite):
   kemmeren   25 MRCL instances; train on the revealed 20% labels, score the held-out 80% (diagonal excluded); the
-             data hold no deletion row of a held-out source; 3 seeds; baselines: label propensity, random.
+             data hold no deletion row of a held-out source; 3 seeds; baselines: label propensity, random; control
+             that must fail: supervised trained on permuted revealed labels.
   sachs      vs the 18-edge consensus graph (unsupervised, or trained on labels derived from the interventions)
              and, for unsupervised methods, vs the interventional truth.
   dream4     5 networks of 100 genes; knockout-derived labels for genes G1..G50 (their knockouts/knockdowns kept),
@@ -68,10 +69,18 @@ def run_kemmeren(method: str, device: str = "cpu", seeds: int = 3) -> dict:
             elif method == "random":
                 scores = random_scores(genes, seed=1000 * seed + i)
             else:
-                est = _learner(method, device, small=True)
+                est = _learner(method.replace(":shuffled-labels", ""), device, small=True)
                 if "random_state" in est.get_params():
                     est.set_params(random_state=seed)
-                scores = est.fit(adata, labels=train).predict_scores()
+                labels = train
+                if method.endswith(
+                    ":shuffled-labels"
+                ):  # the control that must fail: revealed labels permuted
+                    vals = train.values.copy()
+                    known = ~np.isnan(vals)
+                    vals[known] = np.random.default_rng(seed).permutation(vals[known])
+                    labels = type(train)(vals, train.sources, train.targets, provenance="shuffled")
+                scores = est.fit(adata, labels=labels).predict_scores()
             m = edge_metrics(scores, test)
             au.append(m.auroc)
             ap.append(m.auprc)
@@ -225,7 +234,8 @@ def main() -> None:
 
     if "kemmeren" in args.suite:
         for m in ["label-propensity", "random", "correlation", "partial_correlation", "pc", "notears", "mrcl",
-                  "supervised:no-int", "supervised", "supervised:struct", "deep:no-int", "deep", "ensemble"]:  # fmt: skip
+                  "supervised:no-int", "supervised", "supervised:struct", "supervised:shuffled-labels", "deep:no-int",
+                  "deep", "ensemble"]:  # fmt: skip
             add("kemmeren-mrcl (25 inst.)", m, run_kemmeren)
     if "sachs" in args.suite:
         for m in [

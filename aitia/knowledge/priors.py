@@ -174,7 +174,7 @@ class PriorNetwork:
             g.add_edge(
                 s,
                 t,
-                score=_weight(len(pmids)),
+                score=edge_weight(len(pmids)),
                 sign=int(sign),
                 sources=list(dbs),
                 evidence=[f"PMID:{p}" for p in pmids],
@@ -274,10 +274,6 @@ class PriorNetwork:
         return PriorNetwork(
             pd.concat([self.edges, other.edges], ignore_index=True), name=name or f"{self.name}+{other.name}"
         )
-
-
-def _weight(n_pmids: int) -> float:
-    return edge_weight(n_pmids, 1)
 
 
 def edge_weight(n_pmids: int, n_resources: int = 1) -> float:
