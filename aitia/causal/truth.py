@@ -89,9 +89,14 @@ class InterventionalTruth:
         return df[df["label"] == 1].reset_index(drop=True) if significant_only else df
 
     def _group_labels(self) -> np.ndarray:
+        return self.significant(self.statistic, self.qvalue)
+
+    def significant(self, statistic: Any, qvalue: Any) -> np.ndarray:
+        """The labelling rule on statistics of any shape (e.g. the rows :meth:`lookup` returns): ``|z|`` at or above
+        the threshold for ``robust_z``, else ``q <= alpha``."""
         if self.params.get("method") == "robust_z":
-            return np.abs(np.nan_to_num(self.statistic)) >= self.params["z_threshold"]
-        return np.nan_to_num(self.qvalue, nan=1.0) <= self.params["alpha"]
+            return np.abs(np.nan_to_num(np.asarray(statistic, dtype=float))) >= self.params["z_threshold"]
+        return np.nan_to_num(np.asarray(qvalue, dtype=float), nan=1.0) <= self.params["alpha"]
 
     def lookup(self, source: str, target: str) -> pd.DataFrame:
         """Statistics of every group intervening on ``source`` for gene ``target``."""

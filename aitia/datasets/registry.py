@@ -47,6 +47,15 @@ class _Entry:
 _REGISTRY: dict[str, _Entry] = {}
 
 
+def _dream4_alias(size: int, net: int) -> str:
+    """'DREAM4 network 1 of size 10', 'the 10-gene DREAM4 network #1', 'DREAM4 size 10 net 1'."""
+    size_re = rf"(?:\bsize[- ]?{size}\b|\b{size}[- ]?(?:genes?|nodes?)\b|\b{size}-gene\b)"
+    net_re = rf"(?:\b(?:network|net|no\.?|number)\s*#?\s*{net}\b|#\s*{net}\b)"
+    return (
+        rf"\bdream\s*-?\s*4\b(?=.*{size_re})(?=.*{net_re})|(?=.*{size_re})(?=.*{net_re}).*\bdream\s*-?\s*4\b"
+    )
+
+
 def _register() -> None:
     _REGISTRY["sachs"] = _Entry(
         DatasetInfo(
@@ -70,6 +79,13 @@ def _register() -> None:
             evaluation_truths=["consensus", "bnlearn", "tetrad"],
             reference_graphs=["consensus", "bnlearn", "tetrad"],
             names_in_questions=True,  # Mek, Erk, PIP3: protein names, not gene symbols
+            question_aliases=[
+                r"\bsachs\b",
+                r"\bt[- ]?cells?\b",
+                r"\bcd3\s*/?\s*cd28\b",
+                r"\bflow cytometry\b",
+                r"\bphospho-?prote\w*",
+            ],  # fmt: skip
             question_rank=0,
         ),
     )
@@ -103,6 +119,7 @@ def _register() -> None:
                     ),
                     evaluation_truths=["gold"],
                     reference_graphs=["gold"],
+                    question_aliases=[_dream4_alias(size, net)],
                     question_rank=2 if (size, net) == (100, 1) else None,
                 ),
             )
@@ -134,6 +151,12 @@ def _register() -> None:
             ),  # fmt: skip
             training_truth="train",  # the revealed 20% of labels; the other 80% ("test") evaluate
             evaluation_truths=["test"],
+            question_aliases=[
+                r"\bkemmeren\b",
+                r"\bmrcl\b",
+                r"\byeast\b",
+                r"\bdeletion (?:mutants?|profiles?|strains?|screen)",
+            ],
             question_rank=1,
         ),
     )
@@ -228,6 +251,28 @@ def question_candidates() -> list[str]:
     """Datasets the planner tries, in order, for a question that names none."""
     ranked = [(e.rules.question_rank, n) for n, e in _REGISTRY.items() if e.rules.question_rank is not None]
     return [n for _, n in sorted(ranked)]
+
+
+def datasets_in_question(text: str) -> list[str]:
+    """Built-in datasets a question names, by registry name or by an alias of its rules, most specific first.
+
+    Example:
+        >>> datasets_in_question("What would knocking out G5 do in DREAM4 network 1 of size 10?")
+        ['dream4-10-1']
+        >>> datasets_in_question("Which proteins change in T cells?")
+        ['sachs']
+    """
+    import re
+
+    low = text.lower()
+    by_name = [
+        n
+        for n in sorted(_REGISTRY, key=len, reverse=True)
+        if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", low)
+    ]
+    by_alias = [n for n, e in _REGISTRY.items() if n not in by_name
+                and any(re.search(p, low, re.IGNORECASE | re.DOTALL) for p in e.rules.question_aliases)]  # fmt: skip
+    return by_name + by_alias
 
 
 def question_vocabulary() -> dict[str, str]:

@@ -85,6 +85,11 @@ class DatasetRules(BaseModel):
         default=False,
         description="Its variable names (e.g. protein names that are not gene symbols) are recognised in questions.",
     )
+    question_aliases: list[str] = Field(
+        default_factory=list,
+        description="Regular expressions (case-insensitive) by which a question names the dataset besides its "
+        "registry name, e.g. 'DREAM4 network 1 of size 10'.",
+    )
     question_rank: int | None = Field(
         default=None,
         description="Order in which the planner tries datasets for a question that names none (None: only when named).",

@@ -34,7 +34,9 @@ _LOSS = r"(?:knock-?down|knock-?out|deletion|silencing|depletion|loss|deficiency
 _LOSS_BEFORE = re.compile(rf"\b{_LOSS}\s+(?:of\s+)?(?:the\s+)?$", re.IGNORECASE)
 _LOSS_AFTER = re.compile(rf"^\s*[-\s]?(?:{_LOSS}|deficient|null|-/-)", re.IGNORECASE)
 _NEGATION = re.compile(
-    r"\b(?:not|no|neither|nor|failed to|without|unable to|did not|does not|cannot)\b", re.IGNORECASE
+    r"\b(?:not|no|neither|nor|failed to|without|unable to|did not|does not|cannot|independent(?:ly)?(?:\s+of)?"
+    r"|regardless of|irrespective of|unaffected|unchanged|dispensable|n't)\b|-independent\b",
+    re.IGNORECASE,
 )
 _PASSIVE_BY = re.compile(
     r"\b(?:is|are|was|were|be|been|being)?\s*(?:\w+ly\s+)?\w+(?:ed|en)\s+by\s*$", re.IGNORECASE

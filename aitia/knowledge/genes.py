@@ -326,9 +326,22 @@ class GeneResolver:
             )
         if res.match == "non-gene":
             raise UnknownGeneError(res.note)
-        close = difflib.get_close_matches(query.upper(), list(self._upper), n=3, cutoff=0.8)
-        hint = f" Did you mean {_or_list([self._upper[c] for c in close])}?" if close else ""
+        close = self.suggest(query)
+        hint = f" Did you mean {_or_list(close)}?" if close else ""
         raise UnknownGeneError(f"Unknown gene {query!r}.{hint}")
+
+    def suggest(self, query: str, n: int = 3) -> list[str]:
+        """Approved symbols spelled like ``query`` (a typo, swapped digits): the "did you mean" list.
+
+        Example:
+            >>> get_resolver().suggest("TP35")[0]
+            'TP53'
+        """
+        up = query.strip().upper()
+        key = sorted(up)  # swapped characters first (TP35 -> TP53), then close spellings
+        swapped = [c for c in self._upper if c != up and len(c) == len(up) and sorted(c) == key]
+        close = difflib.get_close_matches(up, list(self._upper), n=n, cutoff=0.8)
+        return list(dict.fromkeys(self._upper[c] for c in [*swapped, *close]))[:n]
 
     def entrez(self, symbol: str) -> str | None:
         """Entrez (NCBI Gene) id of an approved symbol."""

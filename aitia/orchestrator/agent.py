@@ -13,21 +13,42 @@ Example:
 from __future__ import annotations
 
 import logging
+import math
+import os
 import re
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import AitiaError
 from ..knowledge.llm import LLMError
 from ..prompts import load_prompt
-from ..tools.registry import call_tool, langchain_tools
+from ..tools.registry import call_tool_traced, langchain_tools
 from ..tools.toolbox import ToolBox
+from .question import INTERVENTION_TYPES, ParsedQuestion, find_genes, parse_question, parse_question_llm
 
 logger = logging.getLogger(__name__)
+
+
+SentenceKind = Literal["measured", "reference", "curated", "literature", "prediction", "note"]
+
+
+class AnswerSentence(BaseModel):
+    """One sentence of an answer and the trace events (tool results) it came from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    kind: SentenceKind = Field(
+        description="measured data, reference graphs, curated, literature, prediction, note."
+    )
+    sources: list[str] = Field(default_factory=list, description="Ids of the trace events it rests on.")
+
+    def render(self) -> str:
+        return self.text + (f" [{', '.join(self.sources)}]" if self.sources else "")
 
 
 class Answer(BaseModel):
@@ -42,6 +63,10 @@ class Answer(BaseModel):
         default="", description="Why the agent stopped early (step or time limit), if it did."
     )
     run_dir: str = ""
+    sentences: list[AnswerSentence] = Field(
+        default_factory=list, description="The planner's sentences, each with the trace events it came from."
+    )
+    parse: ParsedQuestion | None = Field(default=None, description="How the question was understood.")
 
 
 def _citations(text: str) -> list[str]:
@@ -105,202 +130,379 @@ def run_agent(question: str, model: Any, toolbox: ToolBox, max_steps: int = 12, 
 
 
 # ============================================================================ offline planner
-_EXPERIMENT = re.compile(
-    r"\b(?:which|what)\b.*\b(?:experiment|perturbation)s?\b.*\b(?:next|run|do|should)", re.IGNORECASE
-)
-_REGULATES = re.compile(
-    r"\bwhat\b.*\b(?:regulates?|controls?|drives?|activates?|represses?|upstream)\b", re.IGNORECASE
-)
-_PREDICT = re.compile(r"\bwhat\b.*\b(?:would|will|does|happens)\b.*\b(?:perturb\w*|knock\w*|inhibit\w*|delet\w*|silenc\w*|do)\b",
-                      re.IGNORECASE)  # fmt: skip
-_AFFECT = re.compile(r"\b(?:affect|change|regulate|shift|alter|influence|control|cause|activate|repress|inhibit)\w*\b",
-                     re.IGNORECASE)  # fmt: skip
-_CONTEXT = re.compile(r"\bin\s+(?P<ctx>[A-Za-z0-9+\-]+(?:\s+cells?)?)", re.IGNORECASE)
-_STOPWORDS = {"does", "do", "what", "which", "would", "will", "the", "in", "of", "a", "an", "is", "are", "perturbing",
-              "inhibiting", "knocking", "down", "out", "change", "affect", "regulates", "regulate", "next", "experiment",
-              "should", "run", "i", "we", "cells", "cell", "gene", "genes", "happens", "if", "to", "on", "and", "or"}  # fmt: skip
-
-
 def genes_in_question(question: str) -> list[str]:
-    """Gene names in a question, in order: variable names of datasets whose names are not gene symbols (e.g. 'Mek') and resolvable symbols."""
-    from .. import datasets
-    from ..knowledge.genes import get_resolver, get_tagger
+    """Gene names in a question, in order (known names only; see :func:`~aitia.orchestrator.question.find_genes`).
 
-    var_names = datasets.question_vocabulary()
-    found: list[tuple[int, str]] = []
-    for m in re.finditer(r"[A-Za-z0-9][A-Za-z0-9\-/]*", question):
-        tok = m.group(0)
-        low = tok.lower()
-        if low in _STOPWORDS or low in datasets.list_datasets():
-            continue
-        if low in var_names:
-            found.append((m.start(), var_names[low]))
-        elif tok != low or any(c.isdigit() for c in tok):  # symbols are written with capitals or digits
-            res = get_resolver().resolve(tok)
-            if res.symbols and res.match != "non-gene":
-                found.append((m.start(), tok))
-    if not found:
-        found = [(m.start, m.text) for m in get_tagger().tag(question)]
-    return [g for _, g in sorted(found)]
+    Example:
+        >>> genes_in_question("Does inhibiting Mek change Erk in sachs?")
+        ['Mek', 'Erk']
+    """
+    from .. import datasets
+
+    named = datasets.datasets_in_question(question)
+    return [g.name for g in find_genes(question, named[0] if named else None) if g.known]
+
+
+def _q(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return ""
+    return "q < 1e-300" if value == 0 else f"q = {value:.2g}"
+
+
+def _list(items: list[str], limit: int = 8) -> str:
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
 
 
 class Planner:
-    """Deterministic question answering with the same tools (used when no LLM is configured)."""
+    """Deterministic question answering with the same tools (used when no LLM is configured).
+
+    Every answer puts measured data first (condition, reagent, test, effect, q, n), then reference graphs, curated
+    and literature evidence, and predictions last, labelled as predictions; each sentence cites its tool results.
+    """
 
     def __init__(self, toolbox: ToolBox, on_step: Callable[[str], None] | None = None) -> None:
         self.tb = toolbox
         self.on_step = on_step or (lambda s: None)
         self.steps = 0
+        self.sentences: list[AnswerSentence] = []
 
-    def _call(self, name: str, **args: Any) -> Any:
+    def _call(self, tool: str, **args: Any) -> tuple[Any, str | None]:
         self.steps += 1
-        self.on_step(f"step {self.steps}: {name}({', '.join(f'{k}={v!r}' for k, v in args.items())})")
-        text = call_tool(self.tb, name, args)
+        self.on_step(f"step {self.steps}: {tool}({', '.join(f'{k}={v!r}' for k, v in args.items())})")
+        text, event = call_tool_traced(self.tb, tool, args)
         if text.startswith("ERROR"):
-            return text
-        return getattr(self.tb, name).__annotations__["return"] and _parse(self.tb, name, text)
+            return text, event
+        return _parse(self.tb, tool, text), event
 
-    def _dataset_for(self, genes: list[str], question: str) -> str | None:
+    def _say(self, kind: SentenceKind, text: str, *sources: str | None) -> None:
+        if not any(s.text == text for s in self.sentences):  # never the same sentence twice
+            self.sentences.append(AnswerSentence(text=text, kind=kind, sources=[s for s in sources if s]))
+
+    def _dataset_for(self, genes: list[str], question: str, intervened: str | None = None) -> str | None:
+        """The named dataset, else the first candidate that measures ``genes`` (and intervened on ``intervened``)."""
         from .. import datasets
 
-        named = [n for n in datasets.list_datasets() if n in question.lower()]
+        named = datasets.datasets_in_question(question)
         candidates = named + [n for n in datasets.question_candidates() if n not in named]
+        fallback = None
         for name in candidates:
             try:
-                self.tb._match_genes(name, genes)
-                return name
+                matched = self.tb._match_genes(name, genes)
             except AitiaError:
                 continue
-        return None
+            if name in named:
+                return name
+            if intervened is None:
+                return name
+            src = matched[genes.index(intervened)] if intervened in genes else intervened
+            if src in set(self.tb.interventional_truth(name).groups["source"]):
+                return name
+            fallback = fallback or name
+        return fallback
 
-    def answer(self, question: str) -> Answer:
+    def answer(self, question: str, parsed: ParsedQuestion | None = None) -> Answer:
+        """Answer ``question`` (parsed with :func:`parse_question` unless a parse is given)."""
         self.tb.run.log("question", text=question, mode="planner")
-        q = question.strip()
-        genes = genes_in_question(q)
-        ctx_m = _CONTEXT.search(q)
-        from .. import datasets
-
-        ctx = (
-            ctx_m.group("ctx")
-            if ctx_m and ctx_m.group("ctx").lower() not in datasets.list_datasets()
-            else None
-        )
-        if _EXPERIMENT.search(q):
-            text = self._experiment(q)
-        elif _REGULATES.search(q) and len(genes) == 1:
-            text = self._regulators(genes[0], q)
-        elif _PREDICT.search(q) and len(genes) == 1:
-            text = self._predict(genes[0], ctx, q)
-        elif _AFFECT.search(q) and len(genes) >= 2:
-            text = self._affects(genes[0], genes[1], q)
-        elif len(genes) == 1:
-            text = self._predict(genes[0], ctx, q)
+        p = parsed or parse_question(question)
+        self.tb.run.log("question_parse", **p.model_dump(exclude={"question"}))
+        if p.unknown:
+            self._unknown(p)
+        elif p.intent == "next_experiment":
+            self._experiment(p)
+        elif p.intent == "compare_graphs":
+            self._compare(p)
+        elif p.intent == "describe_dataset":
+            self._describe(p)
+        elif p.intent == "effect" and p.source and p.target:
+            self._effect(p)
+        elif p.intent == "regulators" and p.subject:
+            self._regulators(p)
+        elif p.intent == "targets" and p.subject:
+            self._targets(p)
+        elif p.intent == "perturbation_effect" and p.subject:
+            self._perturbation_effect(p)
         else:
-            text = ("I can answer: does A affect B? what regulates A? what would perturbing A do (in context C)? "
-                    "which experiment next? Please rephrase with gene names.")  # fmt: skip
-        self.tb.run.log("answer", text=text)
+            self._say("note", "I can answer: does perturbing A change B? what regulates A? what does A regulate? what "
+                      "happens when A is perturbed (in context C)? which experiment next? how does a learned graph "
+                      "compare with the references? what is in a dataset? Please rephrase with gene names.")  # fmt: skip
+        if not self.sentences:
+            self._say("note", "No data, curated knowledge or literature found for this question.")
+        text = " ".join(s.render() for s in self.sentences)
+        self.tb.run.log("answer", text=text, sentences=[s.model_dump() for s in self.sentences])
         return Answer(question=question, text=text, citations=_citations(text), steps=self.steps, mode="planner",
-                      run_dir=str(self.tb.run.path))  # fmt: skip
+                      run_dir=str(self.tb.run.path), sentences=self.sentences, parse=p)  # fmt: skip
 
     # ------------------------------------------------------------------ question kinds
-    def _affects(self, a: str, b: str, q: str) -> str:
-        parts = []
-        ds = self._dataset_for([a, b], q)
+    def _unknown(self, p: ParsedQuestion) -> None:
+        r, ev = self._call("resolve_genes", names=[g.text for g in p.unknown])
+        for g in p.unknown:
+            hint = (
+                f" Did you mean {' or '.join(g.suggestions)}?"
+                if g.suggestions
+                else " No similar symbol is known."
+            )
+            self._say("note", f"'{g.text}' is not a known gene: no HGNC symbol, alias, family or measured variable has "
+                      f"that name.{hint}", ev)  # fmt: skip
+        self._say("note", "Ask again with a known gene name; I do not guess which gene was meant.")
+
+    @staticmethod
+    def _has_symbols(p: ParsedQuestion, name: str) -> bool:
+        """Whether a gene of the question stands for real genes (simulated network nodes do not)."""
+        return any(g.symbols for g in p.genes if g.name == name) or not p.genes
+
+    def _validate(self, ds: str, edges: list[list[str]], p: ParsedQuestion) -> tuple[Any, str | None]:
+        """validate_edges with the intervention the question names: its exact type, then related types (a knockdown
+        question accepts a knockout), then any type - saying so when the data hold only another kind."""
+        kinds = INTERVENTION_TYPES.get(p.perturbation or "perturb", ())
+        attempts: list[str | None] = [*dict.fromkeys([kinds[0], ",".join(kinds)])] if kinds else []
+        v: Any = None
+        ev: str | None = None
+        for attempt in [*attempts, None]:
+            v, ev = self._call("validate_edges", dataset=ds, edges=edges, intervention=attempt)
+            if isinstance(v, str) or any(e.tested for e in v.edges):
+                if attempt is None and kinds and not isinstance(v, str):
+                    e0 = next(e for e in v.edges if e.tested)
+                    self._say("note", f"{ds} has no {p.perturbation} intervention on {e0.source}; the measured one is "
+                              f"a {e0.intervention_type}.", ev)  # fmt: skip
+                return v, ev
+        return v, ev
+
+    def _measured_edge(self, ds: str, a: str, b: str, p: ParsedQuestion) -> Any:
+        """validate_edges for a -> b, with the intervention type the question asks for when the data have it."""
+        return self._validate(ds, [[a, b]], p)
+
+    def _measured_sentence(self, ds: str, method: str, e: Any, ev: str | None) -> None:
+        verb = "shifts" if e.significant else "does not significantly shift"
+        how = f"{e.intervention_type} of {e.source}" + (f" ({e.reagent})" if e.reagent else "")
+        stats = ", ".join(x for x in (f"effect {e.effect:+.3f}", _q(e.qvalue), f"{method} test") if x)
+        self._say("measured", f"Measured in {ds}: {how} in context {e.context} (n = {e.n_cells} samples vs controls) "
+                  f"{verb} {e.target} ({stats}).", ev)  # fmt: skip
+
+    def _reference_sentence(self, ds: str, e: Any, ev: str | None) -> None:
+        if not e.references:
+            return
+        has = [n for n, v in e.references.items() if v]
+        lacks = [n for n, v in e.references.items() if not v]
+        n = len(e.references)
+        text = f"Reference graphs of {ds}: {len(has)} of {n} have a direct edge {e.source} -> {e.target}"
+        text += f" ({', '.join(has)})" if has else ""
+        text += f"; {', '.join(lacks)} {'does' if len(lacks) == 1 else 'do'} not." if lacks and has else "."
+        self._say("reference", text, ev)
+
+    def _evidence_sentences(self, a: str, b: str) -> None:
+        ev, eid = self._call("evidence_for", source=a, target=b)
+        if isinstance(ev, str):
+            return
+        sign = {1: "activating", -1: "inhibiting"}.get(ev.sign, "unsigned")
+        if ev.curated:
+            self._say("curated", f"Curated {a} -> {b}: {'; '.join(ev.curated[:4])} (evidence support {ev.support:.2f}, "
+                      f"{sign}).", eid)  # fmt: skip
+        else:
+            self._say("curated", f"No curated direct edge {a} -> {b} in the priors (evidence support {ev.support:.2f}).",
+                      eid)  # fmt: skip
+        if ev.curated_reverse:
+            self._say("curated", f"Curated in the reverse direction ({b} -> {a}): {'; '.join(ev.curated_reverse[:3])}.",
+                      eid)  # fmt: skip
+        if ev.claims:
+            self._say("literature", f"Literature ({len(ev.claims)} statements {a} -> {b}): " + " | ".join(ev.claims[:3]),
+                      eid)  # fmt: skip
+        if ev.citations:
+            self._say("literature", f"Sources: {', '.join(ev.citations[:6])}.", eid)
+
+    def _effect(self, p: ParsedQuestion) -> None:
+        a, b = str(p.source), str(p.target)
+        ds = p.dataset or self._dataset_for([a, b], p.question, intervened=a)
         if ds:
-            v = self._call("validate_edges", dataset=ds, edges=[[a, b]])
-            if not isinstance(v, str) and v.edges:
+            v, ev = self._measured_edge(ds, a, b, p)
+            if isinstance(v, str):
+                self._say("note", v.removeprefix("ERROR: "), ev)
+            elif v.edges:
                 e = v.edges[0]
                 if e.tested:
-                    verdict = "shifts" if e.significant else "does not significantly shift"
-                    qtxt = f"q = {e.qvalue:.2g}" if e.qvalue else "q < 1e-300"
-                    parts.append(f"In {ds}, intervening on {e.source} {verdict} {e.target}: {v.method} {qtxt}, "
-                                 f"effect {e.effect:+.3f}, Wasserstein {e.wasserstein:.3f} ({e.note}).")  # fmt: skip
+                    self._measured_sentence(ds, v.method, e, ev)
                 else:
-                    parts.append(f"In {ds}: {e.note}.")
-                if e.in_gold_graph is not None:
-                    parts.append(f"The {ds} reference graph {'has' if e.in_gold_graph else 'does not have'} a direct "
-                                 f"edge {e.source} -> {e.target}.")  # fmt: skip
-        ev = self._call("evidence_for", source=a, target=b)
-        if not isinstance(ev, str):
-            lit = f"Literature and curated evidence: support {ev.support:.2f} (sign {ev.sign:+d})"
-            if ev.claims:
-                lit += "; claims: " + " | ".join(ev.claims[:3])
-            if ev.curated:
-                lit += "; curated: " + "; ".join(ev.curated[:3])
-            if ev.citations:
-                lit += f". Sources: {', '.join(ev.citations[:6])}"
-            parts.append(lit + ".")
-        return " ".join(parts) or f"No data or evidence found for {a} -> {b}."
+                    self._say("measured", f"In {ds}: {e.note}.", ev)
+                    self._prediction(ds, e.source, [e.target], p)
+                self._reference_sentence(ds, e, ev)
+        if all(g.symbols for g in p.genes if g.name in (a, b)):  # simulated nodes have no literature
+            self._evidence_sentences(a, b)
 
-    def _regulators(self, a: str, q: str) -> str:
-        parts = []
-        pr = self._call("lookup_prior", gene=a, direction="in", limit=12)
-        if not isinstance(pr, str):
-            if pr.edges:
-                regs = ", ".join(f"{e.source} ({'+' if e.sign > 0 else '-' if e.sign < 0 else '?'}; {e.n_pmids} PMIDs)"
-                                 for e in pr.edges if e.source != e.target)  # fmt: skip
-                parts.append(f"Curated regulators of {a} (TRRUST/CollecTRI, {pr.total} in total): {regs}.")
-            else:
-                parts.append(f"No curated transcriptional regulators of {a} in TRRUST/CollecTRI.")
-        ds = self._dataset_for([a], q)
-        if ds:
-            truth = self.tb.interventional_truth(ds)
-            target = self.tb._match_genes(ds, [a])[0]
-            j = truth.labels.targets.index(target)
-            hits = [
-                s
-                for i, s in enumerate(truth.labels.sources)
-                if truth.labels.values[i, j] == 1 and s != target
+    def _prediction(self, ds: str, a: str, genes: list[str] | None, p: ParsedQuestion) -> None:
+        pr, ev = self._call(
+            "predict_perturbation", dataset=ds, perturbation=a, context=p.context, genes=genes
+        )
+        if isinstance(pr, str) or not pr.top:
+            return
+        items = ", ".join(f"{x.gene} {x.effect:+.2f} (P(DE) {x.de_probability:.2f})" for x in pr.top[:6])
+        self._say("prediction", f"Prediction, not a measurement ({pr.method} in {ds}/{pr.context}"
+                  f"{', the measured experiment held out' if pr.observed else ''}): perturbing {pr.perturbation} -> "
+                  f"{items}.", ev)  # fmt: skip
+
+    def _curated_neighbours(self, a: str, direction: Literal["in", "out"]) -> None:
+        pr, ev = self._call("lookup_prior", gene=a, direction=direction, limit=50)
+        if isinstance(pr, str):
+            return
+        other = (lambda e: e.source) if direction == "in" else (lambda e: e.target)
+        seen: dict[str, tuple[int, int, set[str]]] = {}
+        for e in pr.edges:
+            g = other(e)
+            if g in (e.source if direction == "out" else e.target,):
+                continue
+            n, sign, dbs = seen.get(g, (0, 0, set()))
+            seen[g] = (n + e.n_pmids, sign or e.sign, dbs | set(e.databases))
+        what = "regulators" if direction == "in" else "targets"
+        if not seen:
+            self._say("curated", f"No curated {what} of {a} in the priors.", ev)
+            return
+        items = [f"{g} ({'+' if s > 0 else '-' if s < 0 else '?'}, {n} PMIDs)"
+                 for g, (n, s, _) in sorted(seen.items(), key=lambda x: -x[1][0])]  # fmt: skip
+        sources = sorted({d for _, _, ds_ in seen.values() for d in ds_})
+        self._say("curated", f"Curated {what} of {a} ({', '.join(sources[:6])}; {pr.total} edges in total): "
+                  f"{_list(items, 12)}.", ev)  # fmt: skip
+
+    def _measured_neighbours(
+        self, ds: str, a: str, direction: Literal["in", "out"], p: ParsedQuestion
+    ) -> bool:
+        """Which interventions shift ``a`` (in) or which genes intervening on ``a`` shifts (out). False if untestable."""
+        adata = self.tb._dataset(ds)
+        genes = [str(g) for g in adata.var_names]
+        a_ = self.tb._match_genes(ds, [a])[0]
+        truth = self.tb.interventional_truth(ds)
+        sources = list(dict.fromkeys(str(s) for s in truth.groups["source"]))
+        if direction == "out":
+            if a_ not in sources:
+                return False
+            edges = [[a_, g] for g in genes if g != a_]
+        else:
+            edges = [[s, a_] for s in sources if s != a_]
+        if not edges:
+            return False
+        v, ev = self._validate(ds, edges[:100], p)
+        if isinstance(v, str):
+            return False
+        tested = [e for e in v.edges if e.tested]
+        if not tested:
+            return False
+        hits = sorted((e for e in tested if e.significant), key=lambda e: -abs(e.effect or 0))
+        if direction == "out":
+            e0 = tested[0]
+            how = f"{e0.intervention_type} of {a_}" + (f" ({e0.reagent})" if e0.reagent else "")
+            items = [
+                f"{e.target} ({e.effect:+.2f}{', ' + _q(e.qvalue) if _q(e.qvalue) else ''})" for e in hits
             ]
-            if hits:
-                parts.append(f"In {ds}, interventions on {', '.join(hits)} significantly shift {target} "
-                             f"({truth.params['method']}, q <= {truth.params['alpha']}).")  # fmt: skip
-        lit = self._call("search_literature", query=f"regulation of {a}", genes=[a], k=3)
+            text = (f"Measured in {ds}: {how} in context {e0.context} (n = {e0.n_cells} samples, {v.method} test) "
+                    f"significantly shifts {len(hits)} of {len(tested)} measured genes" + (f": {_list(items, 12)}" if hits else "") + ".")  # fmt: skip
+        else:
+            items = [f"{e.source} ({e.intervention_type}{', ' + e.reagent if e.reagent else ''}; {e.effect:+.2f})"
+                     for e in hits]  # fmt: skip
+            quiet = [e.source for e in tested if not e.significant]
+            text = (f"Measured in {ds}: {len(hits)} of {len(tested)} interventions significantly shift {a_} "
+                    f"({v.method} test)" + (f": {_list(items, 12)}" if hits else "")
+                    + (f"; not {', '.join(quiet)}" if quiet else "") + ".")  # fmt: skip
+        self._say("measured", text, ev)
+        return True
+
+    def _literature(self, query: str, genes: list[str], p: ParsedQuestion) -> None:
+        lit, ev = self._call("search_literature", query=query, genes=genes, k=3)
         if not isinstance(lit, str) and lit.hits:
-            parts.append("Literature: " + " | ".join(f"{h.doc_id}: {h.text[:150]}" for h in lit.hits))
-        return " ".join(parts)
+            names = [*genes, *(sym for g in p.genes if g.name in genes for sym in g.symbols)]
+            shown: dict[str, str] = {}  # sentence -> first document: duplicate passages collapse
+            for h in lit.hits:
+                shown.setdefault(_sentence_about(h.text, names), h.doc_id)
+            self._say("literature", "Literature: " + " | ".join(f"{d}: {t}" for t, d in shown.items()), ev)
 
-    def _predict(self, a: str, ctx: str | None, q: str) -> str:
-        ds = self._dataset_for([a], q)
-        parts = []
+    def _regulators(self, p: ParsedQuestion) -> None:
+        a = str(p.subject)
+        ds = p.dataset or self._dataset_for([a], p.question)
         if ds:
-            p = self._call("predict_perturbation", dataset=ds, perturbation=a, context=ctx)
-            if not isinstance(p, str):
-                top = ", ".join(
-                    f"{e.gene} ({e.effect:+.2f}, P(DE) {e.de_probability:.2f})" for e in p.top[:6]
-                )
-                parts.append(f"Predicted effects of perturbing {p.perturbation} in {ds}/{p.context} ({p.method}, the "
-                             f"measured experiment held out): {top}.")  # fmt: skip
-                if p.observed:
-                    v = self._call(
-                        "validate_edges", dataset=ds, edges=[[p.perturbation, e.gene] for e in p.top[:6]]
-                    )
-                    if not isinstance(v, str):
-                        ok = sum(1 for e in v.edges if e.significant)
-                        parts.append(f"Checked against the held-out measurement: {ok} of {len(v.edges)} predicted "
-                                     "genes are significantly shifted.")  # fmt: skip
-        pr = self._call("lookup_prior", gene=a, direction="out", limit=8)
-        if not isinstance(pr, str) and pr.edges:
-            tg = [f"{e.target} ({e.sign:+d})" for e in pr.edges if e.target != e.source][:8]
-            parts.append(f"Curated targets of {a}: " + ", ".join(tg) + ".")
-        return " ".join(parts) or f"No dataset measures {a} and no curated targets are known."
+            self._measured_neighbours(ds, a, "in", p)
+        if self._has_symbols(p, a):
+            self._curated_neighbours(a, "in")
+            self._literature(f"regulation of {a}", [a], p)
 
-    def _experiment(self, q: str) -> str:
+    def _targets(self, p: ParsedQuestion) -> None:
+        a = str(p.subject)
+        ds = p.dataset or self._dataset_for([a], p.question, intervened=a)
+        if ds:
+            self._measured_neighbours(ds, a, "out", p)
+        if self._has_symbols(p, a):
+            self._curated_neighbours(a, "out")
+            self._literature(f"targets of {a}", [a], p)
+
+    def _perturbation_effect(self, p: ParsedQuestion) -> None:
+        a = str(p.subject)
+        ds = p.dataset or self._dataset_for([a], p.question, intervened=a)
+        if ds and not self._measured_neighbours(ds, a, "out", p):
+            kind = f" by {p.perturbation}" if p.perturbation and p.perturbation != "perturb" else ""
+            self._say("measured", f"{a} was not intervened on{kind} in {ds}: no measurement to report.")
+            self._prediction(ds, a, None, p)
+        elif not ds:
+            self._say("measured", f"No built-in dataset measures {a}.")
+        if self._has_symbols(p, a):
+            self._curated_neighbours(a, "out")
+
+    def _experiment(self, p: ParsedQuestion) -> None:
         from .. import datasets
 
-        named = [n for n in datasets.list_datasets() if n in q.lower()]
-        ds = named[0] if named else datasets.default_dataset()
+        ds = p.dataset or datasets.default_dataset()
+        events = []
         if not [h for h in self.tb.run.objects if h.startswith("scores")]:
             for method in ("correlation", "partial_correlation"):
-                self._call("learn_graph", dataset=ds, method=method)
-        s = self._call("suggest_experiments", dataset=ds, k=3)
+                events.append(self._call("learn_graph", dataset=ds, method=method)[1])
+        s, ev = self._call("suggest_experiments", dataset=ds, k=3)
         if isinstance(s, str):
-            return s
-        return (
-            f"Suggested next perturbations in {ds}: "
-            + "; ".join(f"{x.perturbation} ({x.reason})" for x in s.suggestions)
-            + "."
-        )
+            self._say("note", s.removeprefix("ERROR: "), ev)
+            return
+        self._say("prediction", f"Suggested next perturbations in {ds}: "
+                  + "; ".join(f"{x.perturbation} ({x.reason})" for x in s.suggestions) + ".", ev, *events)  # fmt: skip
+
+    def _compare(self, p: ParsedQuestion) -> None:
+        from .. import datasets
+        from ..causal import learners
+
+        ds = p.dataset or datasets.default_dataset()
+        low = p.question.lower()
+        method = next((m for m in sorted(learners.available(), key=len, reverse=True) if re.search(rf"\b{m}\b", low)),
+                      "correlation")  # fmt: skip
+        g, ev = self._call("learn_graph", dataset=ds, method=method, top=50)
+        if isinstance(g, str):
+            self._say("note", g.removeprefix("ERROR: "), ev)
+            return
+        metrics = ", ".join(f"{t} {v:.3f}" for t, v in g.metrics.items())
+        self._say("measured", f"A {method} graph learned on {ds} scores AUROC {metrics} against the dataset's truths "
+                  "(0.5 = random).", ev)  # fmt: skip
+        refs = datasets.reference_graphs(ds)
+        if p.reference in refs:
+            refs = {str(p.reference): refs[str(p.reference)]}
+        for name, ref in refs.items():
+            k = ref.number_of_edges()
+            top = self.tb.run.get(g.handle).top_edges(k)
+            hit = [f"{s_}->{t_}" for s_, t_, _ in top.itertuples(index=False) if ref.has_edge(s_, t_)]
+            self._say("reference", f"Of its top {k} edges, {len(hit)} are in the {name} graph ({k} edges)"
+                      + (f": {_list(hit, 10)}" if hit else "") + ".", ev)  # fmt: skip
+
+    def _describe(self, p: ParsedQuestion) -> None:
+        ds = str(p.dataset)
+        d, ev = self._call("describe_dataset", name=ds)
+        if isinstance(d, str):
+            self._say("note", d.removeprefix("ERROR: "), ev)
+            return
+        self._say("measured", f"{ds}: {d.n_samples} samples of {len(d.genes)} genes ({_list(d.genes, 12)}); "
+                  f"{len(d.perturbations)} interventions ({_list(d.perturbations, 10)}); contexts: "
+                  f"{_list(d.contexts, 6)}; truths: {', '.join(d.truths)}.", ev)  # fmt: skip
+
+
+def _sentence_about(text: str, names: list[str]) -> str:
+    """The passage's first whole sentence that names any of ``names`` (else its first): never cut mid-word."""
+    from ..knowledge.documents import split_sentences
+
+    text = " ".join(text.split())
+    sentences = [text[a:b].strip() for a, b in split_sentences(text)] or [text]
+    for sent in sentences:
+        if any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", sent, re.IGNORECASE) for n in names if n):
+            return sent
+    return sentences[0]
 
 
 def _parse(tb: ToolBox, name: str, text: str) -> Any:
@@ -335,12 +537,35 @@ def ask(question: str, backend: Any = None, store: Any = None, run: Any = None, 
         from ..knowledge.store import built_store
 
         store = built_store()
-    b = backend if isinstance(backend, LLMBackend) else (get_backend(backend) if model is None else None)
+    auto = backend in (None, "auto") and model is None and not os.environ.get("AITIA_LLM_BACKEND")
+    if backend == "auto":
+        backend = None
+    try:
+        b = backend if isinstance(backend, LLMBackend) else (get_backend(backend) if model is None else None)
+    except LLMError as exc:
+        if not auto:
+            raise
+        logger.warning("LLM backend unavailable (%s); answering with the offline planner", exc)
+        b = None
     toolbox = ToolBox(run=run, store=store, backend=b)
     if model is None and b is not None and isinstance(b, OpenAIBackend):
         model = b._client(logprobs=False, max_tokens=1024)
-    if model is not None:
-        return run_agent(
-            question, model, toolbox, max_steps=max_steps, time_limit_s=time_limit_s, on_step=on_step
+    parsed = parse_question(question)
+    if model is not None and parsed.intent == "unknown" and not parsed.unknown:
+        parsed = parse_question_llm(question, model)  # the rules could not tell: ask the model, same schema
+    if parsed.unknown or model is None:  # an unknown gene is answered without the model: nothing to guess
+        return Planner(toolbox, on_step=on_step).answer(question, parsed=parsed)
+    hint = (f"{question}\n\n(Understood as: intent {parsed.intent}; genes "
+            f"{', '.join(g.name for g in parsed.genes) or 'none'}; dataset {parsed.dataset or 'not named'}.)")  # fmt: skip
+    try:
+        answer = run_agent(
+            hint, model, toolbox, max_steps=max_steps, time_limit_s=time_limit_s, on_step=on_step
         )
-    return Planner(toolbox, on_step=on_step).answer(question)
+    except LLMError as exc:
+        if not auto:
+            raise
+        toolbox.run.log("llm_fallback", error=str(exc)[:300])
+        answer = Planner(toolbox, on_step=on_step).answer(question, parsed=parsed)
+        answer.text = f"(The LLM was unavailable; answered by the offline planner.) {answer.text}"
+        return answer
+    return answer.model_copy(update={"question": question, "parse": parsed})

@@ -22,8 +22,13 @@ TOOL_NAMES = [
 
 def call_tool(toolbox: ToolBox, name: str, arguments: dict[str, Any]) -> str:
     """Call one tool by name; record it in the run's trace; errors come back as text the model can act on."""
+    return call_tool_traced(toolbox, name, arguments)[0]
+
+
+def call_tool_traced(toolbox: ToolBox, name: str, arguments: dict[str, Any]) -> tuple[str, str | None]:
+    """:func:`call_tool`, also returning the id of the ``tool_call`` trace event (what an answer sentence cites)."""
     if name not in TOOL_NAMES:
-        return f"ERROR: unknown tool {name!r}. Tools: {', '.join(TOOL_NAMES)}."
+        return f"ERROR: unknown tool {name!r}. Tools: {', '.join(TOOL_NAMES)}.", None
     t0 = time.perf_counter()
     try:
         result = getattr(toolbox, name)(**arguments)
@@ -36,9 +41,9 @@ def call_tool(toolbox: ToolBox, name: str, arguments: dict[str, Any]) -> str:
     except (AitiaError, ValidationError, TypeError, ValueError, KeyError, FileNotFoundError) as exc:
         text = f"ERROR: {type(exc).__name__}: {exc}"
         ok = False
-    toolbox.run.log("tool_call", tool=name, arguments=arguments, ok=ok, duration_s=round(time.perf_counter() - t0, 3),
-                    result=text[:500])  # fmt: skip
-    return text
+    event = toolbox.run.log("tool_call", tool=name, arguments=arguments, ok=ok,
+                            duration_s=round(time.perf_counter() - t0, 3), result=text[:500])  # fmt: skip
+    return text, str(event["id"])
 
 
 def langchain_tools(toolbox: ToolBox) -> list[Any]:

@@ -94,9 +94,15 @@ class EvidenceResult(_Out):
     target: str
     support: float = Field(description="Calibrated support probability for source -> target.")
     sign: int
-    claims: list[str] = Field(description="'doc_id: sentence' of claims source -> target.")
+    claims: list[str] = Field(
+        description="'doc_id: sentence' of claims source -> target (whole sentences, duplicates collapsed; negated "
+        "or 'independently of' statements are never counted)."
+    )
     reverse_claims: int
-    curated: list[str] = Field(description="Curated edges found (database: source->target, sign).")
+    curated: list[str] = Field(
+        description="Curated edges source -> target found (database: source->target, sign)."
+    )
+    curated_reverse: list[str] = Field(default_factory=list, description="Curated edges target -> source.")
     citations: list[str]
 
 
@@ -178,7 +184,18 @@ class EdgeValidation(_Out):
     effect: float | None = None
     qvalue: float | None = None
     wasserstein: float | None = None
-    in_gold_graph: bool | None = None
+    in_gold_graph: bool | None = Field(
+        default=None, description="Whether the first reference graph has the edge."
+    )
+    references: dict[str, bool] = Field(
+        default_factory=dict, description="Each reference graph of the dataset: does it have the direct edge?"
+    )
+    intervention_type: str | None = None
+    reagent: str | None = Field(
+        default=None, description="The reagent of the intervention, when the data name one."
+    )
+    context: str | None = None
+    n_cells: int | None = Field(default=None, description="Intervened samples tested (against the controls).")
     note: str = ""
 
 
@@ -275,6 +292,14 @@ class ToolBox:
                 out.append(hits[0])
         return out
 
+    def _reagents(self, name: str) -> dict[tuple[str, str, str], str]:
+        """(perturbation, context, intervention type) -> reagent, when the data's ``obs`` names reagents."""
+        obs = self._dataset(name).obs
+        if "reagent" not in obs:
+            return {}
+        rows = obs[["perturbation", "context", "intervention_type", "reagent"]].astype(str).drop_duplicates()
+        return {(p, c, t): r for p, c, t, r in rows.itertuples(index=False) if p != "control"}
+
     @staticmethod
     def _top(scores: Any, k: int) -> list[EdgeOut]:
         return [
@@ -340,8 +365,12 @@ class ToolBox:
         )
         return EvidenceResult(
             source=source, target=target, support=round(ev.support, 3), sign=ev.sign,
-            claims=[f"{c.doc_id}: {c.sentence[:200]}" for c in ev.claims[:5]], reverse_claims=len(ev.reverse_claims),
-            curated=[f"{h.database}: {h.source}->{h.target} ({h.sign:+d})" for h in ev.prior_hits[:5]],
+            claims=list(dict.fromkeys(f"{c.doc_id}: {' '.join(c.sentence.split())}" for c in ev.claims))[:5],
+            reverse_claims=len(ev.reverse_claims),
+            curated=[f"{h.database}: {h.source}->{h.target} ({h.sign:+d})" for h in ev.prior_hits
+                     if h.source in ev.source_symbols][:5],
+            curated_reverse=[f"{h.database}: {h.source}->{h.target} ({h.sign:+d})" for h in ev.prior_hits
+                             if h.source not in ev.source_symbols][:5],
             citations=ev.citations[:8],
         )  # fmt: skip
 
@@ -472,8 +501,9 @@ class ToolBox:
     @capped
     def predict_perturbation(self, dataset: str, perturbation: str, context: str | None = None,
                              method: Literal["context_transfer", "linear", "graph", "mean"] = "context_transfer",
-                             top: int = 10) -> PredictionResult:  # fmt: skip
+                             top: int = 10, genes: list[str] | None = None) -> PredictionResult:  # fmt: skip
         """Predict what perturbing a gene does to every measured gene (the perturbation is held out if measured).
+        These are predictions, not measurements: use validate_edges for what was measured.
 
         Args:
             dataset: dataset name.
@@ -481,6 +511,7 @@ class ToolBox:
             context: context (cell line / condition) to predict in; default: the first one.
             method: predictor.
             top: genes listed (largest predicted DE probability; at most 50).
+            genes: list these genes instead of the top ones (at most 100).
         """
         import pandas as pd
 
@@ -505,20 +536,26 @@ class ToolBox:
         )
         lab, eff = pred.label[0, 0], pred.effect[0, 0]
         order = np.argsort(-lab)[:top]
+        if genes:
+            wanted = set(self._match_genes(dataset, genes))
+            order = np.array([i for i, g in enumerate(pred.genes) if g in wanted], dtype=int)
         return PredictionResult(perturbation=pert, context=ctx, method=method, observed=observed,
                                 top=[PredictedEffect(gene=pred.genes[i], effect=round(float(eff[i]), 3),
                                                      de_probability=round(float(lab[i]), 3)) for i in order])  # fmt: skip
 
     @capped
     def validate_edges(self, dataset: str, edges: list[list[str]] | None = None, handle: str | None = None,
-                       top: int = 10) -> ValidationResult:  # fmt: skip
+                       top: int = 10, intervention: str | None = None) -> ValidationResult:  # fmt: skip
         """Check edges against the dataset's interventional data: does intervening on the source shift the target?
+        Each edge also says which reference graphs of the dataset have it.
 
         Args:
             dataset: dataset name.
             edges: list of [source, target] pairs (at most 100).
             handle: or the handle of learned/hypothesis scores (its top edges are checked).
             top: edges taken from the handle (at most 50).
+            intervention: only interventions of these types, comma-separated (e.g. 'inhibitor' or
+                'activator,overexpression'); default: the most significant of any type.
         """
         from .. import datasets
 
@@ -530,10 +567,9 @@ class ToolBox:
             else [(s, t) for s, t, _ in self.run.get(str(handle)).top_edges(top).itertuples(index=False)]
         )
         truth = self.interventional_truth(dataset)
-        gold: Any = None
-        truths = datasets.info(dataset).truths
-        if truths and truths[0] not in ("all", "train", "test"):
-            gold = datasets.ground_truth(dataset, truths[0])
+        refs = datasets.reference_graphs(dataset)
+        reagents = self._reagents(dataset)
+        kinds = {k.strip() for k in (intervention or "").split(",") if k.strip()}
         out = []
         for s, t in pairs:
             try:
@@ -542,19 +578,30 @@ class ToolBox:
                 out.append(EdgeValidation(source=s, target=t, tested=False, note=str(exc)))
                 continue
             rows = truth.lookup(s_, t_) if s_ in set(truth.groups["source"]) else None
-            in_gold = bool(gold.has_edge(s_, t_)) if gold is not None else None
+            in_ref = {name: bool(g.has_edge(s_, t_)) for name, g in refs.items()}
+            in_gold = next(iter(in_ref.values())) if in_ref else None
+            if rows is not None and kinds:
+                rows = rows[rows["intervention_type"].astype(str).isin(kinds)]
             if rows is None or rows.empty:
-                out.append(EdgeValidation(source=s_, target=t_, tested=False, in_gold_graph=in_gold,
-                                          note=f"{s_} was not intervened on in {dataset}"))  # fmt: skip
+                how = f" by {intervention}" if kinds else ""
+                out.append(EdgeValidation(source=s_, target=t_, tested=False, in_gold_graph=in_gold, references=in_ref,
+                                          note=f"{s_} was not intervened on{how} in {dataset}"))  # fmt: skip
                 continue
-            best = rows.sort_values("qvalue").iloc[0]
-            sig = bool(
-                truth.labels.values[truth.labels.sources.index(s_), truth.labels.targets.index(t_)] == 1
-            )
+            rank = -np.abs(rows["statistic"]) if truth.params.get("method") == "robust_z" else rows["qvalue"]
+            best = rows.iloc[int(np.argmin(np.nan_to_num(rank.to_numpy(dtype=float), nan=np.inf)))]
+            if kinds:  # the label covers every intervention type: decide on the filtered rows
+                sig = bool(truth.significant(rows["statistic"], rows["qvalue"]).any())
+            else:
+                sig = bool(
+                    truth.labels.values[truth.labels.sources.index(s_), truth.labels.targets.index(t_)] == 1
+                )
+            reagent = reagents.get((s_, str(best.context), str(best.intervention_type)))
             out.append(EdgeValidation(source=s_, target=t_, tested=True, significant=sig, effect=round(float(best.effect), 4),
                                       qvalue=float(best.qvalue), wasserstein=round(float(best.wasserstein), 4),
-                                      in_gold_graph=in_gold,
-                                      note=f"{best.intervention_type} of {s_} ({best.context}, n={int(best.n_cells)})"))  # fmt: skip
+                                      in_gold_graph=in_gold, references=in_ref, intervention_type=str(best.intervention_type),
+                                      reagent=reagent, context=str(best.context), n_cells=int(best.n_cells),
+                                      note=f"{best.intervention_type} of {s_}" + (f" ({reagent})" if reagent else "")
+                                      + f" ({best.context}, n={int(best.n_cells)})"))  # fmt: skip
         self.run.log("validation", dataset=dataset, edges=[e.model_dump() for e in out])
         return ValidationResult(dataset=dataset, method=truth.params["method"], edges=out)
 

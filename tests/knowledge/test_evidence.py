@@ -66,3 +66,19 @@ def test_evidence_for_with_store_and_prior(tmp_path):
     assert ev.support > weak.support
     none = evidence_for("OR2A4", "OR2B6", store=None)
     assert none.support < ev.support and not none.claims
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "PKCa promotes survival independently of Akt and ERK.",
+        "MEK inhibition had no effect on AKT phosphorylation.",
+        "TP53 does not induce MDM2 in these cells.",
+        "AKT1 phosphorylation was unaffected by MAP2K1 loss.",
+        "STAT3 drives proliferation regardless of MYC status.",
+    ],
+)
+def test_negation_and_independence_are_never_support(sentence):
+    from aitia.knowledge.evidence import extract_claims
+
+    assert all(c.negated for c in extract_claims(sentence))

@@ -81,20 +81,64 @@ def test_looping_model_hits_the_step_limit(toolbox):
 
 def test_planner_affects(toolbox):
     a = Planner(toolbox).answer("Does inhibiting Mek change Erk in sachs?")
-    assert "In sachs, intervening on Mek shifts Erk" in a.text and "mannwhitney" in a.text
-    assert "reference graph has a direct edge Mek -> Erk" in a.text
+    assert "Measured in sachs: inhibitor of Mek (u0126)" in a.text and "shifts Erk" in a.text
+    assert "mannwhitney" in a.text and "3 of 3 have a direct edge Mek -> Erk" in a.text
     kinds = [e["tool"] for e in toolbox.run.events("tool_call")]
     assert kinds == ["validate_edges", "evidence_for"]
+    # every sentence cites the tool result it came from, and the cited event is that tool call
+    assert a.sentences and all(s.sources for s in a.sentences)
+    calls = {e["id"]: e["tool"] for e in toolbox.run.events("tool_call")}
+    assert calls[a.sentences[0].sources[0]] == "validate_edges" and a.sentences[0].kind == "measured"
 
 
 def test_planner_regulators(toolbox):
     a = Planner(toolbox).answer("What regulates MYC?")
     assert "Curated regulators of MYC" in a.text and "STAT3" in a.text
+    a = Planner(toolbox).answer("What are the known transcriptional regulators of MYC?")
+    assert "regulators of MYC" in a.text and "targets of MYC" not in a.text
+
+
+def test_planner_direction_targets_not_regulators(toolbox):
+    a = Planner(toolbox).answer("What does PKC regulate in T-cell signalling?")
+    assert a.parse.intent == "targets" and "Curated targets of PKC" in a.text and "regulators of PKC" not in a.text
+    assert "inhibitor of PKC (g0076)" in a.text and "Raf" in a.text
+    # regulators of a measured protein come from the data first
+    b = Planner(toolbox).answer("Which kinases phosphorylate Erk?")
+    assert b.parse.intent == "regulators" and b.sentences[0].kind == "measured" and "shift Erk" in b.text
+
+
+def test_planner_unknown_and_misspelled_genes(toolbox):
+    a = Planner(toolbox).answer("Does FOOBAR1 regulate TP53?")
+    assert "'FOOBAR1' is not a known gene" in a.text and "TP53" not in a.text.replace("regulate TP53", "")
+    assert not [s for s in a.sentences if s.kind in ("curated", "measured")]
+    b = Planner(toolbox).answer("Does TP35 activate CDKN1A?")
+    assert "Did you mean TP53" in b.text and not [s for s in b.sentences if s.kind == "curated"]
+
+
+def test_planner_data_questions_use_measurements(toolbox):
+    a = Planner(toolbox).answer("Which proteins change when PKA is activated?")
+    assert a.parse.intent == "perturbation_effect" and "activator of PKA (b2camp)" in a.text
+    assert "Mek (-1.20" in a.text and not [s for s in a.sentences if s.kind == "prediction"]
+    # a protein nobody perturbed: the answer says so and labels the prediction as one
+    b = Planner(toolbox).answer("What would perturbing Erk do in sachs?")
+    assert "Erk was not intervened on" in b.text and "Prediction, not a measurement" in b.text
+
+
+def test_planner_consults_every_reference(toolbox):
+    a = Planner(toolbox).answer("Does Erk regulate Akt?")
+    assert "2 of 3 have a direct edge Erk -> Akt (bnlearn, tetrad); consensus does not" in a.text
+
+
+def test_planner_phrasings(toolbox):
+    a = Planner(toolbox).answer("What would knocking out G5 do in DREAM4 network 1 of size 10?")
+    assert "Measured in dream4-10-1: knockout of G5" in a.text and "Curated" not in a.text
+    b = Planner(toolbox).answer("Compare the learned sachs graph with the consensus")
+    assert "AUROC consensus" in b.text and "in the consensus graph" in b.text
 
 
 def test_planner_prediction(toolbox):
-    a = Planner(toolbox).answer("What would perturbing PKC do in sachs?")
-    assert "Predicted effects of perturbing PKC" in a.text and "held-out measurement" in a.text
+    a = Planner(toolbox).answer("Predict the effect of perturbing Raf in sachs.")
+    assert "Prediction, not a measurement" in a.text
 
 
 def test_planner_next_experiment(toolbox):
@@ -106,6 +150,23 @@ def test_planner_next_experiment(toolbox):
 def test_planner_unknown_question(toolbox):
     a = Planner(toolbox).answer("Hello there")
     assert "I can answer" in a.text
+
+
+def test_planner_literature_sentences_are_whole_and_unique(tmp_path):
+    from aitia.knowledge.documents import Document
+    from aitia.knowledge.embeddings import HashingEmbedding
+    from aitia.knowledge.store import LiteratureStore
+
+    text = "TP53 strongly induces CDKN1A expression after DNA damage (p21Cip1). This arrests the cell cycle in G1."
+    docs = [Document(id=f"d{i}", title="p53", text=text, year=2000, source="toy") for i in range(3)]
+    store = LiteratureStore(tmp_path / "store", embedding=HashingEmbedding())
+    store.add_documents(docs, progress=False)
+    tb = ToolBox(run=Run.create(tmp_path / "run", {"kind": "test"}), store=store)
+    ev = tb.evidence_for("TP53", "CDKN1A")
+    assert len(ev.claims) == 3 and all(c.endswith("(p21Cip1).") for c in ev.claims)  # one per document, whole
+    a = Planner(tb).answer("What regulates CDKN1A?")
+    lit = [s for s in a.sentences if s.kind == "literature"]
+    assert lit and lit[0].text.count("(p21Cip1).") == 1  # three identical passages collapse into one
 
 
 def test_genes_in_question():
@@ -147,3 +208,27 @@ def test_every_tool_result_is_bounded(tmp_path):
     schemas = {t.name: str(t.args_schema.model_json_schema()) for t in langchain_tools(tb)}
     assert "at most 20" in schemas["search_literature"] and "at most 50" in schemas["lookup_prior"]
     assert set(schemas) == set(TOOL_NAMES)
+
+
+def test_auto_backend_falls_back_to_the_planner_when_the_endpoint_is_dead(tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as sock:  # a loopback port with nothing listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("AITIA_LLM_BASE_URL", f"http://127.0.0.1:{port}/v1")
+    monkeypatch.setenv("AITIA_LLM_MAX_RETRIES", "0")
+    monkeypatch.setenv("AITIA_LLM_TIMEOUT_S", "2")
+    monkeypatch.delenv("AITIA_LLM_BACKEND", raising=False)
+    from aitia.config import get_settings
+
+    get_settings.cache_clear()
+    run = Run.create(tmp_path / "auto", {"kind": "ask"})
+    a = ask("Does inhibiting Mek change Erk in sachs?", run=run)
+    assert a.mode == "planner" and a.text.startswith("(The LLM was unavailable") and "shifts Erk" in a.text
+    assert run.events("llm_fallback")
+    # asked for explicitly, the same failure is one clear error naming the settings
+    from aitia.knowledge.llm import LLMError
+
+    with pytest.raises(LLMError, match="AITIA_LLM_BASE_URL"):
+        ask("Does inhibiting Mek change Erk in sachs?", backend="openai", run=Run.create(tmp_path / "x", {}))

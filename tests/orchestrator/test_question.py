@@ -1,0 +1,77 @@
+"""Question understanding: intents, direction, datasets named by alias, reagents, unknown genes, the LLM parse."""
+
+import pytest
+from langchain_core.runnables import RunnableLambda
+
+from aitia.orchestrator.question import ParsedQuestion, parse_question, parse_question_llm
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "expected"),
+    [
+        ("What does PKC regulate in T-cell signalling?", "targets", {"subject": "PKC", "dataset": "sachs"}),
+        ("What are the known transcriptional regulators of MYC?", "regulators", {"subject": "MYC"}),
+        ("Which genes are regulated by STAT3?", "targets", {"subject": "STAT3"}),
+        ("What is Raf regulated by?", "regulators", {"subject": "Raf"}),
+        ("Is Erk affected when Mek is inhibited?", "effect", {"source": "Mek", "target": "Erk", "perturbation": "inhibit"}),
+        ("Is MDM2 induced by p53?", "effect", {"source": "TP53", "target": "MDM2"}),
+        ("What happens to Akt after U0126 treatment?", "effect", {"source": "Mek", "target": "Akt"}),
+        ("Which proteins respond to PMA?", "perturbation_effect", {"subject": "PKC", "perturbation": "activate"}),
+        ("What would knocking out G5 do in DREAM4 network 1 of size 10?", "perturbation_effect",
+         {"subject": "G5", "dataset": "dream4-10-1", "perturbation": "knockout"}),
+        ("What changes if you knock down G2 in the 10-gene DREAM4 network #3?", "perturbation_effect",
+         {"dataset": "dream4-10-3", "perturbation": "knockdown"}),
+        ("Compare the learned sachs graph with the consensus", "compare_graphs", {"reference": "consensus"}),
+        ("Which experiment should I run next in sachs?", "next_experiment", {"dataset": "sachs"}),
+        ("Describe the kemmeren dataset", "describe_dataset", {"dataset": "kemmeren-mrcl"}),
+        ("Would blocking PI3K signalling through PIP3 change Akt levels in the Sachs data?", "effect",
+         {"source": "PIP3", "target": "Akt"}),
+        ("Can STAT3 drive expression of MYC?", "effect", {"source": "STAT3", "target": "MYC"}),
+        ("Hello there", "unknown", {}),
+    ],
+)  # fmt: skip
+def test_parse(question, intent, expected):
+    p = parse_question(question)
+    assert p.intent == intent, p
+    for key, value in expected.items():
+        assert getattr(p, key) == value, (key, p)
+
+
+def test_unknown_genes_carry_suggestions():
+    p = parse_question("Does TP35 activate CDKN1A?")
+    assert [g.text for g in p.unknown] == ["TP35"] and p.unknown[0].suggestions[0] == "TP53"
+    q = parse_question("Does FOOBAR1 regulate TP53?")
+    assert [g.text for g in q.unknown] == ["FOOBAR1"] and q.unknown[0].suggestions == []
+    # words, numbers, reagents and dataset names are not unknown genes
+    assert not parse_question("What does U0126 do in DREAM4 network 1 of size 10 and in sachs?").unknown
+
+
+def test_simulated_nodes_are_not_human_genes():
+    p = parse_question("Does knocking out G3 change G7 in dream4-10-1?")
+    assert [g.name for g in p.genes] == ["G3", "G7"] and all(g.symbols == [] for g in p.genes)
+
+
+class _StructuredModel:
+    """A chat model whose structured output is scripted (or fails)."""
+
+    def __init__(self, reply):
+        self.reply = reply
+
+    def with_structured_output(self, schema):
+        def run(_prompt):
+            if isinstance(self.reply, Exception):
+                raise self.reply
+            return schema.model_validate(self.reply)
+
+        return RunnableLambda(run)
+
+
+def test_llm_parse_is_validated_by_the_same_schema_and_resolver():
+    model = _StructuredModel({"intent": "effect", "genes": ["p53", "MDM2"], "source": "p53", "target": "MDM2"})
+    p = parse_question_llm("Tell me whether p53 has anything to do with MDM2", model)
+    assert isinstance(p, ParsedQuestion) and p.intent == "effect"
+    assert (p.source, p.target) == ("TP53", "MDM2") and all(g.known for g in p.genes)
+    # a model that fails (or returns garbage) falls back to the rules
+    for bad in (RuntimeError("endpoint down"), {"intent": "not-an-intent"}):
+        q = parse_question_llm("What regulates MYC?", _StructuredModel(bad))
+        assert q.intent == "regulators" and q.subject == "MYC"
