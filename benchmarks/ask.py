@@ -81,6 +81,11 @@ def main() -> None:
           f"store: {'built' if store is not None else 'none'}")  # fmt: skip
     print("| intent | questions | correct | partly (intent right) | accuracy |")
     print("|---|---|---|---|---|")
+    for split in sorted({r["q"].get("split", "dev") for r in results}):
+        rs = [r for r in results if r["q"].get("split", "dev") == split]
+        ok = sum(not r["failed"] for r in rs)
+        print(f"| split: {split} | {len(rs)} | {ok} | {sum(bool(r['failed']) and r['intent'] == r['q']['intent'] for r in rs)} | "
+              f"{ok / len(rs):.0%} |")  # fmt: skip
     for intent, rs in sorted(by_intent.items()):
         ok = sum(not r["failed"] for r in rs)
         partly = sum(bool(r["failed"]) and r["intent"] == intent for r in rs)

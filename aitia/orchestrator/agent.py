@@ -170,10 +170,8 @@ class Planner:
     def _call(self, tool: str, **args: Any) -> tuple[Any, str | None]:
         self.steps += 1
         self.on_step(f"step {self.steps}: {tool}({', '.join(f'{k}={v!r}' for k, v in args.items())})")
-        text, event = call_tool_traced(self.tb, tool, args)
-        if text.startswith("ERROR"):
-            return text, event
-        return _parse(self.tb, tool, text), event
+        call = call_tool_traced(self.tb, tool, args)
+        return (call.text if call.result is None else call.result), call.event
 
     def _say(self, kind: SentenceKind, text: str, *sources: str | None) -> None:
         if not any(s.text == text for s in self.sentences):  # never the same sentence twice
@@ -503,14 +501,6 @@ def _sentence_about(text: str, names: list[str]) -> str:
         if any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", sent, re.IGNORECASE) for n in names if n):
             return sent
     return sentences[0]
-
-
-def _parse(tb: ToolBox, name: str, text: str) -> Any:
-    ret = getattr(tb, name).__annotations__["return"]
-    from ..tools import toolbox as mod
-
-    cls = getattr(mod, ret) if isinstance(ret, str) else ret
-    return cls.model_validate_json(text)
 
 
 def ask(question: str, backend: Any = None, store: Any = None, run: Any = None, max_steps: int = 12,

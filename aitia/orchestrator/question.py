@@ -96,7 +96,8 @@ _EXPERIMENT = re.compile(
     r"\b(?:experiments?|perturbations?|interventions?)\b.*\b(?:next|should|most informative|run|do|suggest|choose)\b"
     r"|\b(?:what|which)\b.*\bshould\b.*\b(?:perturb|knock|inhibit|test)\w*"
     r"|\b(?:experiments?|perturbations?|interventions?)\b.*\b(?:best|resolve|informative|recommend\w*|priorit\w*)\b"
-    r"|\bsuggest\b.*\b(?:experiment|perturbation|intervention)s?\b|\bnext experiment",
+    r"|\b(?:suggest|recommend|propose)\w*\b.*\b(?:experiment|perturbation|intervention)s?\b"
+    r"|\bnext\s+(?:experiment|perturbation|intervention|knock\w*|screen)s?\b",
     re.IGNORECASE,
 )
 _COMPARE = re.compile(
@@ -107,7 +108,7 @@ _COMPARE = re.compile(
 _DESCRIBE = re.compile(
     r"\b(?:describe|summari[sz]e|tell me about|overview of)\b|\bwhat(?:'s| is)\s+(?:in|measured in)\b"
     r"|\b(?:which|what)\b.*\b(?:genes|proteins|variables|perturbations|interventions|conditions|contexts)\b.*"
-    r"\b(?:measured|perturbed|knocked|intervened|included|in the dataset)\b"
+    r"\b(?:measured|perturbed|knocked|intervened|included|in\s+(?:the\s+)?(?:[\w-]+\s+)?(?:dataset|data set|data))\b"
     r"|\bwhat\b.*\b(?:perturbed|measured|contain\w*)\b.*\b(?:dataset|data set|data)\b"
     r"|\bhow many\b.*\b(?:cells|samples|genes|conditions)\b",
     re.IGNORECASE,
@@ -255,8 +256,20 @@ def _is_word(tok: str) -> bool:
     return tok.lower() in _english_words() and not any(c.isdigit() for c in tok)
 
 
+# a bare verb is a perturbation when someone does it: "if I inhibit A", "we knock out A", "to activate A"
+_PERTURB_DONE = re.compile(
+    r"\b(?:i|we|you|to|should|if|and)\s+(?:then\s+|also\s+)?(?P<verb>inhibit|block|activate|stimulate|knock\s*-?out|"
+    r"knock\s*-?down|delete|silence|perturb|overexpress)\b",
+    re.IGNORECASE,
+)
+
+
 def _perturbation_kind(text: str) -> PerturbationKind | None:
-    m = _PERTURB.search(text)
+    done = _PERTURB_DONE.search(text)
+    verb = done.group("verb").lower() if done else ""
+    m = _PERTURB.search(
+        verb if verb.startswith("knock") else re.sub(r"e$", "", verb) + "ing" if verb else text
+    )
     if m is None:
         return None
     kind = next(k for k, v in m.groupdict().items() if v)
@@ -367,7 +380,7 @@ def parse_question(question: str) -> ParsedQuestion:
         ):
             return ParsedQuestion(intent="perturbation_effect", subject=g.name, **base)
         return ParsedQuestion(intent="targets", subject=g.name, **base)
-    if dataset is not None and (_DESCRIBE.search(q) or re.search(r"\bwhat\b", q, re.I)):
+    if dataset is not None and (_DESCRIBE.search(q) or re.search(r"\b(?:what|which|how)\b", q, re.I)):
         return ParsedQuestion(intent="describe_dataset", **base)
     return ParsedQuestion(intent="unknown", **base)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,14 +23,25 @@ TOOL_NAMES = [
 
 def call_tool(toolbox: ToolBox, name: str, arguments: dict[str, Any]) -> str:
     """Call one tool by name; record it in the run's trace; errors come back as text the model can act on."""
-    return call_tool_traced(toolbox, name, arguments)[0]
+    return call_tool_traced(toolbox, name, arguments).text
 
 
-def call_tool_traced(toolbox: ToolBox, name: str, arguments: dict[str, Any]) -> tuple[str, str | None]:
-    """:func:`call_tool`, also returning the id of the ``tool_call`` trace event (what an answer sentence cites)."""
+@dataclass
+class ToolCall:
+    """One traced tool call: the text a model sees, the typed result (None on error) and its trace event id."""
+
+    text: str
+    result: Any
+    event: str | None
+
+
+def call_tool_traced(toolbox: ToolBox, name: str, arguments: dict[str, Any]) -> ToolCall:
+    """:func:`call_tool`, also returning the typed result and the ``tool_call`` trace event id (what an answer
+    sentence cites)."""
     if name not in TOOL_NAMES:
-        return f"ERROR: unknown tool {name!r}. Tools: {', '.join(TOOL_NAMES)}.", None
+        return ToolCall(f"ERROR: unknown tool {name!r}. Tools: {', '.join(TOOL_NAMES)}.", None, None)
     t0 = time.perf_counter()
+    result: Any = None
     try:
         result = getattr(toolbox, name)(**arguments)
         text = result.model_dump_json()
@@ -43,7 +55,7 @@ def call_tool_traced(toolbox: ToolBox, name: str, arguments: dict[str, Any]) -> 
         ok = False
     event = toolbox.run.log("tool_call", tool=name, arguments=arguments, ok=ok,
                             duration_s=round(time.perf_counter() - t0, 3), result=text[:500])  # fmt: skip
-    return text, str(event["id"])
+    return ToolCall(text, result, str(event["id"]))
 
 
 def langchain_tools(toolbox: ToolBox) -> list[Any]:

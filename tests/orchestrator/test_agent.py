@@ -100,7 +100,11 @@ def test_planner_regulators(toolbox):
 
 def test_planner_direction_targets_not_regulators(toolbox):
     a = Planner(toolbox).answer("What does PKC regulate in T-cell signalling?")
-    assert a.parse.intent == "targets" and "Curated targets of PKC" in a.text and "regulators of PKC" not in a.text
+    assert (
+        a.parse.intent == "targets"
+        and "Curated targets of PKC" in a.text
+        and "regulators of PKC" not in a.text
+    )
     assert "inhibitor of PKC (g0076)" in a.text and "Raf" in a.text
     # regulators of a measured protein come from the data first
     b = Planner(toolbox).answer("Which kinases phosphorylate Erk?")

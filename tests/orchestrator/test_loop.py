@@ -183,9 +183,13 @@ def test_config_show_and_the_implicit_backend_rule(monkeypatch):
         "AITIA_LLM_BASE_URL", "http://127.0.0.1:9/v1"
     )  # a dead endpoint: fail fast, after the notice
     get_settings.cache_clear()
-    res = runner.invoke(app, ["ask", "Does TP53 regulate MDM2?"])
-    assert res.exit_code == 2 and "using the openai LLM backend because" in res.output
-    assert "AITIA_LLM_BACKEND=none" in res.output
+    res = runner.invoke(app, ["ask", "Does TP53 regulate MDM2?"])  # implicit (auto): the planner answers
+    assert res.exit_code == 0 and "using the openai LLM backend because" in res.output
+    assert "AITIA_LLM_BACKEND=none" in res.output and "The LLM was unavailable" in res.output
+    res = runner.invoke(
+        app, ["ask", "Does TP53 regulate MDM2?", "--llm", "openai"]
+    )  # explicit: one clear error
+    assert res.exit_code == 2 and "AITIA_LLM_BASE_URL" in res.output and "Traceback" not in res.output
     get_settings.cache_clear()
 
 

@@ -67,7 +67,9 @@ class _StructuredModel:
 
 
 def test_llm_parse_is_validated_by_the_same_schema_and_resolver():
-    model = _StructuredModel({"intent": "effect", "genes": ["p53", "MDM2"], "source": "p53", "target": "MDM2"})
+    model = _StructuredModel(
+        {"intent": "effect", "genes": ["p53", "MDM2"], "source": "p53", "target": "MDM2"}
+    )
     p = parse_question_llm("Tell me whether p53 has anything to do with MDM2", model)
     assert isinstance(p, ParsedQuestion) and p.intent == "effect"
     assert (p.source, p.target) == ("TP53", "MDM2") and all(g.known for g in p.genes)
