@@ -92,6 +92,23 @@ class Settings(BaseSettings):
         "took 157 s instead of 2 s); raise it for large fits on an idle machine.",
     )
     seed: int = Field(default=0, description="Seed of a loop run when none is given (LoopConfig.seed).")
+    executor: Literal["local", "ray"] = Field(
+        default="local",
+        description="Where split work runs (pair blocks, sweeps): this process or a Ray cluster.",
+    )
+    ray_address: str | None = Field(
+        default=None,
+        description="Ray cluster to join (e.g. ray://head:10001, auto); unset: start a local instance.",
+    )
+    executor_workers: int = Field(
+        default=0,
+        ge=0,
+        description="Tasks in flight (ray: 0 = the cluster's CPUs; local: 0 or 1 = one at a time).",
+    )
+    store_url: str | None = Field(
+        default=None,
+        description="A chroma server (http://host:port) holding the shared literature store; unset: store_dir.",
+    )
 
     _backend_reason: str = PrivateAttr(default="")
 

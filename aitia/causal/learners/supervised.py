@@ -9,17 +9,18 @@ prior scores and marginal statistics. A gradient-boosted classifier is trained o
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from anndata import AnnData
 
+from ...executor import Executor
 from ...types.graph import EdgeLabels, EdgeScores
 from .base import BaseLearner
 from .features import (
     FEATURE_NAMES,
     PairStatistics,
-    all_pairs_blocks,
     derive_labels,
     mask_shift,
     training_pairs,
@@ -44,7 +45,9 @@ class SupervisedLearner(BaseLearner):
         max_samples: rows used for the statistics (subsampled above this).
         max_iter, learning_rate, max_leaf_nodes: HistGradientBoostingClassifier settings.
         z_threshold: |robust z| defining derived labels.
-        block_pairs: pairs scored per block.
+        block_pairs: pairs scored per block (one executor task).
+        executor: where the blocks are scored: ``local``, ``ray`` or an Executor (None: ``AITIA_EXECUTOR``);
+            the scores are identical across executors.
         random_state: seed.
     """
 
@@ -54,7 +57,8 @@ class SupervisedLearner(BaseLearner):
     def __init__(self, use_interventions: bool = True, use_label_structure: bool = False, stack_folds: int = 3,
                  max_train_pairs: int = 200_000, max_samples: int = 20_000,
                  max_iter: int = 200, learning_rate: float = 0.08, max_leaf_nodes: int = 31, z_threshold: float = 3.0,
-                 block_pairs: int = 262_144, progress: bool = False, random_state: int = 0) -> None:  # fmt: skip
+                 block_pairs: int = 262_144, progress: bool = False, random_state: int = 0,
+                 executor: str | Executor | None = None) -> None:  # fmt: skip
         self.use_interventions = use_interventions
         self.use_label_structure = use_label_structure
         self.stack_folds = stack_folds
@@ -67,6 +71,7 @@ class SupervisedLearner(BaseLearner):
         self.block_pairs = block_pairs
         self.progress = progress
         self.random_state = random_state
+        self.executor = executor
 
     def fit(
         self, adata: AnnData, prior: EdgeScores | None = None, labels: EdgeLabels | None = None
@@ -109,26 +114,21 @@ class SupervisedLearner(BaseLearner):
             )
         self.classifier_ = clf
         self.n_train_pairs_ = len(yy)
-        scores = np.zeros((self.n_genes_, self.n_genes_), dtype=np.float32)
-        from rich.progress import track
+        from ...executor import get_executor
 
-        blocks = list(all_pairs_blocks(self.n_genes_, self.block_pairs))
-        has_col = FEATURE_NAMES.index("has_shift_ij")
-        for s, t in track(
-            blocks, description="supervised: scoring pairs", disable=not self.progress, transient=True
-        ):
-            F = stats.features(s, t)
-            out = clf.predict_proba(F)[:, 1]
-            missing = F[:, has_col] == 0
-            if self.stack_ is not None:
-                out = self.stack_.predict_proba(_stack_features(out, *stats.label_rates(s, t)))[:, 1]
-            if self.observational_classifier_ is not None and missing.any():
-                obs = self.observational_classifier_.predict_proba(F[missing])[:, 1]
-                if self.observational_stack_ is not None:
-                    rates = stats.label_rates(s[missing], t[missing])
-                    obs = self.observational_stack_.predict_proba(_stack_features(obs, *rates))[:, 1]
-                out[missing] = obs
-            scores[s, t] = out
+        rows_per_block = max(1, self.block_pairs // max(self.n_genes_, 1))
+        blocks = [
+            (a, min(self.n_genes_, a + rows_per_block)) for a in range(0, self.n_genes_, rows_per_block)
+        ]
+        models = _BlockModels(clf, self.stack_, self.observational_classifier_, self.observational_stack_)
+        ex = get_executor(self.executor)
+        try:
+            parts = ex.map(_score_rows, blocks, shared={"stats": stats, "models": models, "p": self.n_genes_},
+                           description="supervised: scoring pairs", progress=self.progress)  # fmt: skip
+        finally:
+            if not isinstance(self.executor, Executor):
+                ex.close()
+        scores = np.concatenate(parts, axis=0) if parts else np.zeros((0, 0), dtype=np.float32)
         self.scores_ = scores
         return self
 
@@ -150,6 +150,40 @@ class SupervisedLearner(BaseLearner):
     @property
     def feature_names_(self) -> list[str]:
         return list(FEATURE_NAMES)
+
+
+@dataclass
+class _BlockModels:
+    """The fitted models a pair block is scored with (sent to workers once)."""
+
+    clf: Any
+    stack: Any
+    observational: Any
+    observational_stack: Any
+
+
+def _score_rows(rows: tuple[int, int], stats: PairStatistics, models: _BlockModels, p: int) -> np.ndarray:
+    """Scores of every pair whose source is in ``rows`` (a task of the executor): a (rows x p) block, diagonal 0."""
+    src_rows = np.arange(*rows)
+    s = np.repeat(src_rows, p)
+    t = np.tile(np.arange(p), len(src_rows))
+    keep = s != t
+    s, t = s[keep], t[keep]
+    F = stats.features(s, t)
+    out = models.clf.predict_proba(F)[:, 1]
+    missing = F[:, FEATURE_NAMES.index("has_shift_ij")] == 0
+    if models.stack is not None:
+        out = models.stack.predict_proba(_stack_features(out, *stats.label_rates(s, t)))[:, 1]
+    if models.observational is not None and missing.any():
+        obs = models.observational.predict_proba(F[missing])[:, 1]
+        if models.observational_stack is not None:
+            obs = models.observational_stack.predict_proba(
+                _stack_features(obs, *stats.label_rates(s[missing], t[missing]))
+            )[:, 1]
+        out[missing] = obs
+    block = np.zeros((len(src_rows), p), dtype=np.float32)
+    block[s - rows[0], t] = out
+    return block
 
 
 def _stack_features(score: np.ndarray, target_rate: np.ndarray, source_rate: np.ndarray) -> np.ndarray:
