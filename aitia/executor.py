@@ -106,6 +106,7 @@ class RayExecutor(Executor):
             ) from None
         self._started = False
         if not ray.is_initialized():
+            _check_reachable(address)  # Ray itself waits minutes on a dead address
             try:
                 ray.init(address=address, num_cpus=num_cpus if address is None else None, include_dashboard=False,
                          log_to_driver=False, ignore_reinit_error=True)  # fmt: skip
@@ -147,6 +148,24 @@ class RayExecutor(Executor):
 
             ray.shutdown()
             self._started = False
+
+
+def _check_reachable(address: str | None, timeout_s: float = 3.0) -> None:
+    """Fail fast, in one line, when a ``host:port`` (or ``ray://host:port``) address does not answer."""
+    import re
+    import socket
+
+    m = re.fullmatch(r"(?:ray://)?(?P<host>[^:/]+):(?P<port>\d+)", address or "")
+    if m is None:
+        return
+    try:
+        with socket.create_connection((m.group("host"), int(m.group("port"))), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise AitiaError(
+            f"Could not reach the Ray cluster at {address!r} ({exc}); check AITIA_RAY_ADDRESS / --ray, or use "
+            "AITIA_EXECUTOR=local."
+        ) from None
 
 
 def _apply(fn: Callable[..., T], item: Any, **shared: Any) -> T:

@@ -82,8 +82,22 @@ def _main(
     ctx: typer.Context,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+    ray: str = typer.Option(
+        None,
+        "--ray",
+        help="Run split work (pair blocks, sweeps) on this Ray cluster ('local' starts one here).",
+    ),
 ) -> None:
     ctx.obj = {"debug": debug}
+    if ray:  # the same as AITIA_EXECUTOR=ray AITIA_RAY_ADDRESS=...: one configuration path
+        import os
+
+        from ..config import get_settings
+
+        os.environ["AITIA_EXECUTOR"] = "ray"
+        if ray != "local":
+            os.environ["AITIA_RAY_ADDRESS"] = ray
+        get_settings.cache_clear()
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )

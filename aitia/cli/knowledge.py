@@ -79,7 +79,7 @@ def ingest(
     report = s.add_documents(docs)
     row = report.model_dump() | {
         "chunks_per_s": report.chunks_per_s,
-        "store": str(s.path),
+        "store": s.location,
         "store_chunks": s.count(),
     }
     emit("ingest", [row], as_json)

@@ -61,11 +61,15 @@ class IngestReport(BaseModel):
 class LiteratureStore:
     """Persistent chromadb store of literature chunks.
 
+    A team shares one store through a chroma server (``chroma run --path DIR --port 8000``): pass ``url`` or set
+    ``AITIA_STORE_URL=http://host:8000``; ingest, search and reopen work the same, with the same embedding functions.
+
     Args:
-        path: store directory (default ``$AITIA_HOME/store``).
+        path: store directory (default ``$AITIA_HOME/store``); ignored when a server URL is used.
         collection: collection name.
         embedding: a chromadb embedding function (default from ``AITIA_EMBEDDING``: the offline MiniLM model).
         tag_genes: tag gene mentions of each chunk and store the resolved symbols (used by gene filters).
+        url: a chroma server, ``http(s)://host:port`` (default: ``AITIA_STORE_URL`` when no path is given).
     """
 
     def __init__(
@@ -74,6 +78,7 @@ class LiteratureStore:
         collection: str = "literature",
         embedding: Any = None,
         tag_genes: bool = True,
+        url: str | None = None,
     ) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
@@ -81,12 +86,17 @@ class LiteratureStore:
         from ..config import get_settings
         from .embeddings import make_embedding
 
-        self.path = Path(path).expanduser() if path else get_settings().store_dir
-        self.path.mkdir(parents=True, exist_ok=True)
+        url = url or (get_settings().store_url if path is None else None)
+        self.url = url
         self.tag_genes = tag_genes
-        self._client = chromadb.PersistentClient(
-            path=str(self.path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-        )
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+        if url:
+            self.path = Path(url)
+            self._client = _http_client(url, chroma_settings)
+        else:
+            self.path = Path(path).expanduser() if path else get_settings().store_dir
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._client = chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
         if embedding is None:
             # reopen with the embedding function the store was built with (persisted by name in its config)
             existing = {c.name for c in self._client.list_collections()}
@@ -102,7 +112,14 @@ class LiteratureStore:
                 metadata={"hnsw:space": "cosine"},
             )
         except ValueError as exc:  # a different embedding function than the store was built with
-            raise AitiaError(f"Store {self.path} was built with another embedding function: {exc}") from exc
+            raise AitiaError(
+                f"Store {self.location} was built with another embedding function: {exc}"
+            ) from exc
+
+    @property
+    def location(self) -> str:
+        """The store directory, or the server URL."""
+        return self.url or str(self.path)
 
     # ------------------------------------------------------------------ ingest
     def count(self) -> int:
@@ -358,6 +375,27 @@ def default_corpus() -> list[Document]:
     return docs
 
 
+def _http_client(url: str, settings: Any) -> Any:
+    """A chromadb HttpClient for ``http(s)://host:port``; an unreachable server is one clear error."""
+    from urllib.parse import urlparse
+
+    import chromadb
+
+    u = urlparse(url)
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise AitiaError(f"AITIA_STORE_URL must look like http://host:port, got {url!r}.")
+    port = u.port or (443 if u.scheme == "https" else 8000)
+    try:
+        client = chromadb.HttpClient(host=u.hostname, port=port, ssl=u.scheme == "https", settings=settings)
+        client.heartbeat()
+    except Exception as exc:  # noqa: BLE001 - chromadb raises several kinds for a dead server
+        raise AitiaError(
+            f"Could not reach the chroma server at {url} ({type(exc).__name__}: {' '.join(str(exc).split())[:120]}); "
+            "start it with `chroma run --path DIR --port PORT` or unset AITIA_STORE_URL."
+        ) from None
+    return client
+
+
 def open_store(path: str | Path | None = None, embedding: str | None = None) -> LiteratureStore:
     """The literature store at ``path`` (default ``$AITIA_HOME/store``), created if missing.
 
@@ -375,5 +413,10 @@ def built_store(path: str | Path | None = None, enabled: bool = True) -> Literat
     work without literature use this, so they never create an empty store as a side effect."""
     from ..config import get_settings
 
+    if not enabled:
+        return None
+    if path is None and get_settings().store_url:  # a shared server: built when its collection has chunks
+        server = LiteratureStore()
+        return server if server.count() else None
     store_dir = Path(path).expanduser() if path else get_settings().store_dir
-    return open_store(store_dir) if enabled and (store_dir / "chroma.sqlite3").exists() else None
+    return open_store(store_dir) if (store_dir / "chroma.sqlite3").exists() else None
