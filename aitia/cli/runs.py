@@ -77,6 +77,20 @@ def ask(
 
 
 @app.command()
+def mcp(
+    run_dir: Path = typer.Option(
+        None,
+        "--run-dir",
+        help="The run that holds handles and the trace (default: $AITIA_HOME/runs/mcp-...).",
+    ),
+) -> None:
+    """Serve every aitia tool over the Model Context Protocol (stdio) for other agents and MCP clients."""
+    from ..orchestrator.mcp_server import serve_stdio
+
+    serve_stdio(run_dir)
+
+
+@app.command()
 def report(run_dir: Path = typer.Argument(..., help="A loop run directory.")) -> None:
     """Re-render a loop run's report from its directory (state, hypotheses and saved scores)."""
     from ..orchestrator.loop import rerender_report
