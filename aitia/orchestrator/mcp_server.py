@@ -100,7 +100,7 @@ def build_server(toolbox: ToolBox | None = None, run_dir: str | Path | None = No
     for name in TOOL_NAMES:
         doc = inspect.getdoc(getattr(toolbox, name)) or name
         server.add_tool(_traced(toolbox, name), name=name, description=doc,
-                        annotations=ToolAnnotations(readOnlyHint=name in READ_ONLY_TOOLS, openWorldHint=False))  # fmt: skip
+                        annotations=ToolAnnotations(read_only_hint=name in READ_ONLY_TOOLS, open_world_hint=False))  # fmt: skip
     server._aitia_toolbox = toolbox  # type: ignore[attr-defined]  # for callers that want the run
     return server
 
