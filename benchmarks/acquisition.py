@@ -12,7 +12,7 @@ learners follow the same protocol). Data: sachs (6 intervened proteins), dream4-
 knockdowns of each gene as one candidate), simulated NB p=100 with 50 candidate knockdowns in 2 contexts,
 kemmeren-mrcl instance 0 with all 50 deletions as the candidate pool (a deletion's row is unseen until revealed).
 
-    python benchmarks/acquisition.py [--seeds 20] [--rounds 5] [--datasets sachs dream4 simulated kemmeren]
+    python benchmarks/acquisition.py [--seeds 20] [--rounds 5] [--datasets sachs dream4 simulated kemmeren] [--executor ray]
 """
 
 from __future__ import annotations
@@ -100,6 +100,14 @@ def _curve(adata, truth, graph, strategy: str, seed: int, rounds: int) -> tuple[
     return held_curve, gold_curve
 
 
+def _sweep_task(task: tuple[str, int, int], entries: list, rounds: int) -> tuple[float, float]:
+    """One (strategy, network, seed) curve of the sweep, as an executor task: its two areas under the curve."""
+    strategy, e, seed = task
+    _label, adata, truth, graph = entries[e]
+    h, g = _curve(adata, truth, graph, strategy, seed, min(rounds, len(truth.labels.sources) - 2))
+    return (float(np.nanmean(h)) if h else float("nan"), float(np.nanmean(g)) if g else float("nan"))
+
+
 def main() -> None:
     from scipy import stats
 
@@ -109,7 +117,11 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--datasets", nargs="+", default=["sachs", "dream4", "simulated", "kemmeren"])
+    ap.add_argument("--executor", default="local", help="local | ray (the sweep's tasks; identical results)")
     args = ap.parse_args()
+    from aitia.executor import get_executor
+
+    ex = get_executor(args.executor)
     print(
         "| data | strategy | AULC held-out (mean ± sd [95% CI]) | vs random (diff, paired p) | AULC vs reference |"
     )
@@ -117,16 +129,17 @@ def main() -> None:
     for group in args.datasets:
         t0 = time.perf_counter()
         entries = _data(group)
-        results: dict[str, tuple[list[float], list[float]]] = {}
-        for strategy in [*available(), "information_gain:shuffled"]:
-            held_aulc, gold_aulc = [], []
-            for _label, adata, truth, graph in entries:
-                rounds = min(args.rounds, len(truth.labels.sources) - 2)
-                for seed in range(args.seeds):
-                    h, g = _curve(adata, truth, graph, strategy, seed, rounds)
-                    held_aulc.append(float(np.nanmean(h)) if h else float("nan"))
-                    gold_aulc.append(float(np.nanmean(g)) if g else float("nan"))
-            results[strategy] = (held_aulc, gold_aulc)
+        strategies = [*available(), "information_gain:shuffled"]
+        tasks = [
+            (st, e, seed) for st in strategies for e in range(len(entries)) for seed in range(args.seeds)
+        ]
+        aulcs = ex.map(_sweep_task, tasks, shared={"entries": entries, "rounds": args.rounds},
+                       description=f"{group}: strategies x nets x seeds", progress=True)  # fmt: skip
+        results: dict[str, tuple[list[float], list[float]]] = {
+            st: ([h for (t, _, _), (h, _) in zip(tasks, aulcs) if t == st],
+                 [g for (t, _, _), (_, g) in zip(tasks, aulcs) if t == st])
+            for st in strategies
+        }  # fmt: skip
         name = entries[0][0] if len(entries) == 1 else f"{group} ({len(entries)} nets)"
         rand = np.array(results["random"][0])
         for strategy, (h, g) in results.items():
@@ -147,6 +160,7 @@ def main() -> None:
             print(f"| {name} | {label} | {np.nanmean(h_arr):.3f} ± {np.nanstd(h_arr):.3f} [{np.nanmean(h_arr) - ci:.3f}, "
                   f"{np.nanmean(h_arr) + ci:.3f}] | {diff} | {gold} |", flush=True)  # fmt: skip
         print(f"<!-- {group}: {time.perf_counter() - t0:.0f} s -->", flush=True)
+    ex.close()
 
 
 if __name__ == "__main__":

@@ -52,3 +52,13 @@ def test_ray_matches_local_on_supervised(ray_executor, small_nb):
 
 def _sum_slice(bounds, x):
     return float(x[bounds[0] : bounds[1]].sum())
+
+
+def test_ray_matches_local_on_interventional_truth(ray_executor, sachs):
+    from aitia.causal.truth import interventional_truth
+
+    local = interventional_truth(sachs, executor="local", progress=False)
+    on_ray = interventional_truth(sachs, executor=ray_executor, progress=False)
+    for name in ("effect", "statistic", "pvalue", "qvalue", "wasserstein"):
+        assert np.array_equal(getattr(local, name), getattr(on_ray, name), equal_nan=True), name
+    assert local.groups.equals(on_ray.groups) and np.array_equal(local.labels.values, on_ray.labels.values)
