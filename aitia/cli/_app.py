@@ -103,6 +103,13 @@ def _main(
     )
 
 
+def working(message: str, quiet: bool = False) -> Any:
+    """A spinner on stderr while a long step runs (nothing with ``quiet``, e.g. under ``--json``)."""
+    from contextlib import nullcontext
+
+    return nullcontext() if quiet else err_console.status(message)
+
+
 def table(title: str, rows: list[dict[str, Any]]) -> Table:
     """A rich table of rows (floats to 3 decimals)."""
     out = Table(title=title)

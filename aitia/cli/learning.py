@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ..knowledge.priors import prior_scores
-from ._app import app, console, emit, output_dir
+from ._app import app, console, emit, output_dir, working
 
 
 @app.command()
@@ -43,6 +43,8 @@ def learn(
     adata = datasets.load(dataset)
     genes = [str(g) for g in adata.var_names]
     est = learners.get(method)
+    if hasattr(est, "progress"):
+        est.progress = not as_json  # per-block / per-epoch bars of the learners that have them
     labels = None
     source = labels_from
     if labels_from == "auto":
@@ -55,7 +57,8 @@ def learn(
     elif source != "none":
         labels = EdgeLabels.read(Path(source), targets=genes)
     prior_edges = prior_scores(prior, genes)
-    scores = est.fit(adata, prior=prior_edges, labels=labels).predict_scores()
+    with working(f"fitting {method} on {dataset} ({adata.n_obs} samples x {len(genes)} genes)", as_json):
+        scores = est.fit(adata, prior=prior_edges, labels=labels).predict_scores()
     truths = datasets.evaluation_truths(dataset)
     metrics = [{"truth": k, **edge_metrics(scores, t).model_dump()} for k, t in truths.items()]
     graph = scores.to_graph(top_k=top_k or 2 * len(genes))
@@ -109,11 +112,12 @@ def predict(
     prior_edges = prior_scores(prior, effects.genes)
     methods = P.available() if method == "all" else [method]
     rows = []
-    for m in methods:
+    for i, m in enumerate(methods, 1):
         est = P.get(m)
         if m == "graph" and prior_edges is None and adata is None:
             continue
-        r = P.evaluate_predictor(est, effects, split, adata=adata, prior=prior_edges, seed=seed,  # type: ignore[arg-type]
-                                 **({"context": context} if context else {}))  # fmt: skip
+        with working(f"[{i}/{len(methods)}] {m}: fitting and scoring the {split} split", as_json):
+            r = P.evaluate_predictor(est, effects, split, adata=adata, prior=prior_edges, seed=seed,  # type: ignore[arg-type]
+                                     **({"context": context} if context else {}))  # fmt: skip
         rows.append({"method": m, **r.model_dump()})
     emit(f"perturbation prediction on {dataset} ({split})", rows, as_json)
