@@ -10,7 +10,18 @@ import typer
 
 from ..errors import AitiaError
 from ..knowledge.store import built_store, open_store
-from ._app import announce_backend, app, console, emit, genes_app, output_dir, priors_app, split_csv, table
+from ._app import (
+    announce_backend,
+    app,
+    console,
+    emit,
+    genes_app,
+    output_dir,
+    priors_app,
+    split_csv,
+    table,
+    working,
+)
 
 
 @genes_app.command("resolve")
@@ -211,7 +222,8 @@ def hypothesize(
         from ..orchestrator.evaluate import evaluate_hypotheses
 
         truths = dataset_truths(dataset, adata)
-        report = evaluate_hypotheses(hs, truths, adata=adata)
+        with working("evaluating: controls and the prior gain of every label-free learner", as_json):
+            report = evaluate_hypotheses(hs, truths, adata=adata)
     if out:
         (out / "hypotheses.json").write_text(hs.model_dump_json(indent=1))
         hs.to_scores().save(out / "scores.csv")
