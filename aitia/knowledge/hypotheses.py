@@ -100,14 +100,18 @@ class HypothesisSet(BaseModel):
     usage: dict[str, Any] = Field(default_factory=dict)
 
     def to_scores(self, genes: Sequence[str] | None = None) -> EdgeScores:
-        """EdgeScores (probabilities) usable as a prior by every learner and predictor; unasked pairs are 0."""
+        """EdgeScores (probabilities) usable as a prior by every learner and predictor; unasked pairs are 0. The
+        relation's direction (activates +1, represses -1) travels as ``signs`` for the predictors that read them."""
         genes = list(genes) if genes is not None else self.genes
         idx = {g: i for i, g in enumerate(genes)}
         v = np.zeros((len(genes), len(genes)))
+        signs = np.zeros((len(genes), len(genes)), dtype=np.int8)
         for h in self.hypotheses:
             if h.source in idx and h.target in idx:
                 v[idx[h.source], idx[h.target]] = h.probability
-        return EdgeScores(v, genes, name="hypotheses", meta={"generator": self.generator})
+                signs[idx[h.source], idx[h.target]] = {"activates": 1, "represses": -1}.get(h.relation, 0)
+        return EdgeScores(v, genes, name="hypotheses", meta={"generator": self.generator},
+                          signs=signs if signs.any() else None)  # fmt: skip
 
     @property
     def generator(self) -> str:

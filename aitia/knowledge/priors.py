@@ -224,7 +224,25 @@ class PriorNetwork:
                         v[i, j] = float(best[ends].max())
         kind = "direct" if max_steps == 1 else f"paths<={max_steps}"
         return EdgeScores(v, genes, name=f"prior:{self.name}:{kind}",
-                          meta={"weighted": weighted, "resolve": resolve, "max_steps": max_steps, "decay": decay})  # fmt: skip
+                          meta={"weighted": weighted, "resolve": resolve, "max_steps": max_steps, "decay": decay},
+                          signs=self._direct_signs(genes, members, w_all))  # fmt: skip
+
+    def _direct_signs(
+        self, genes: list[str], members: dict[str, list[str]], weights: np.ndarray
+    ) -> np.ndarray | None:
+        """Sign of the heaviest curated direct edge between the members of each pair (0: none or unsigned)."""
+        owners: dict[str, list[int]] = {}
+        for i, g in enumerate(genes):
+            for m in members[g]:
+                owners.setdefault(m, []).append(i)
+        best = np.zeros((len(genes), len(genes)))
+        signs = np.zeros((len(genes), len(genes)), dtype=np.int8)
+        for s_, t_, sign, w in zip(self.edges["source"], self.edges["target"], self.edges["sign"], weights):
+            for i in owners.get(s_, ()):
+                for j in owners.get(t_, ()):
+                    if i != j and w > best[i, j]:
+                        best[i, j], signs[i, j] = w, int(sign)
+        return signs if signs.any() else None
 
     def shortest_path(
         self, sources: Sequence[str], targets: Sequence[str], max_steps: int = 3

@@ -49,12 +49,15 @@ class EdgeScores:
         genes: gene (node) names, unique.
         name: what produced the scores (learner, prior, generator).
         meta: free provenance (parameters, contributing sources).
+        signs: optional ``(p, p)`` edge signs (+1 activates, -1 represses, 0 unknown), e.g. from curated priors or
+            signed hypotheses; predictors that read signs (``uses_signs``) take them from here.
     """
 
     values: np.ndarray
     genes: list[str]
     name: str = "scores"
     meta: dict[str, Any] = field(default_factory=dict)
+    signs: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.genes = _check_unique(self.genes, "genes in EdgeScores")
@@ -66,6 +69,10 @@ class EdgeScores:
             )
         if np.isinf(self.values).any():
             raise DataValidationError("EdgeScores contain inf; use NaN for unscored pairs.")
+        if self.signs is not None:
+            self.signs = np.sign(np.nan_to_num(np.asarray(self.signs, dtype=np.float64))).astype(np.int8)
+            if self.signs.shape != (p, p):
+                raise DataValidationError(f"EdgeScores signs must be {p}x{p}, got {self.signs.shape}.")
 
     @property
     def index(self) -> dict[str, int]:
@@ -137,7 +144,10 @@ class EdgeScores:
         if unknown:
             raise UnknownGeneError(f"Genes not in these scores: {unknown[:10]}.")
         pos = [idx[g] for g in genes]
-        return EdgeScores(self.values[np.ix_(pos, pos)], list(genes), name=self.name, meta=dict(self.meta))
+        signs = self.signs[np.ix_(pos, pos)] if self.signs is not None else None
+        return EdgeScores(
+            self.values[np.ix_(pos, pos)], list(genes), name=self.name, meta=dict(self.meta), signs=signs
+        )
 
     def reindex(self, genes: Sequence[str], fill: float = np.nan) -> EdgeScores:
         """Scores over ``genes``; pairs involving genes not scored here get ``fill``."""
@@ -146,7 +156,11 @@ class EdgeScores:
         here = [i for i, g in enumerate(genes) if g in idx]
         src = [idx[genes[i]] for i in here]
         out[np.ix_(here, here)] = self.values[np.ix_(src, src)]
-        return EdgeScores(out, list(genes), name=self.name, meta=dict(self.meta))
+        signs = None
+        if self.signs is not None:
+            signs = np.zeros((len(genes), len(genes)), dtype=np.int8)
+            signs[np.ix_(here, here)] = self.signs[np.ix_(src, src)]
+        return EdgeScores(out, list(genes), name=self.name, meta=dict(self.meta), signs=signs)
 
     def to_graph(self, threshold: float | None = None, top_k: int | None = None) -> CausalGraph:
         """Select edges by score threshold and/or top-k into a :class:`CausalGraph`."""
@@ -157,8 +171,10 @@ class EdgeScores:
             df = df.head(top_k)
         g = CausalGraph()
         g.add_nodes_from(self.genes)
+        idx = self.index
         for s, t, sc in df.itertuples(index=False):
-            g.add_edge(s, t, score=float(sc), sign=0, sources=[self.name], evidence=[])
+            sign = int(self.signs[idx[s], idx[t]]) if self.signs is not None else 0
+            g.add_edge(s, t, score=float(sc), sign=sign, sources=[self.name], evidence=[])
         return g
 
     def save(self, path: str | Path) -> Path:
@@ -327,10 +343,12 @@ class CausalGraph(nx.DiGraph):
         genes = list(genes) if genes is not None else [str(n) for n in self.nodes]
         idx = {g: i for i, g in enumerate(genes)}
         v = np.zeros((len(genes), len(genes)))
+        signs = np.zeros((len(genes), len(genes)), dtype=np.int8)
         for a, b, d in self.edges(data=True):
             if a in idx and b in idx:
                 v[idx[a], idx[b]] = float(d.get("score", 1.0))
-        return EdgeScores(v, genes, name=self.name or "graph")
+                signs[idx[a], idx[b]] = int(np.sign(d.get("sign", 0) or 0))
+        return EdgeScores(v, genes, name=self.name or "graph", signs=signs if signs.any() else None)
 
     def edge_frame(self) -> pd.DataFrame:
         """Edge list as a table: source, target, score, sign, sources, evidence."""

@@ -200,3 +200,48 @@ def test_queries_whose_target_is_not_a_readout_are_listed(multi_context):
     est = P.get("linear").fit(eff)
     est.predict([("ctx0", eff.perturbations[0]), ("ctx0", "NOT_MEASURED")])
     assert est.unplaced_ == ["NOT_MEASURED"]
+
+
+def test_curated_signs_reach_the_graph_predictor():
+    """A curated repression must flip the predicted direction (signs used to be dropped by prior=)."""
+    from aitia.knowledge.priors import PriorNetwork
+
+    genes = ["TP53", "MDM2", "CDKN1A", "MYC"]
+    rows = []
+    for pert, own in (("MDM2", -2.0), ("CDKN1A", -2.0), ("MYC", -2.0)):  # knockdowns lower their own target
+        for g in genes:
+            rows.append(
+                {
+                    "perturbation": pert,
+                    "gene": g,
+                    "effect": own if g == pert else 0.1,
+                    "label": int(g == pert),
+                }
+            )
+    effects = EffectTable.from_frame(pd.DataFrame(rows))
+    predicted = {}
+    for sign in (1, -1):
+        net = PriorNetwork(
+            pd.DataFrame({"source": ["TP53"], "target": ["CDKN1A"], "sign": [sign]}), name="toy"
+        )
+        prior = net.to_scores(genes)
+        assert prior.signs is not None and prior.signs[0, 2] == sign
+        assert prior.restrict(["CDKN1A", "TP53"]).signs[1, 0] == sign  # signs follow restrict/reindex
+        pred = P.get("graph").fit(effects, prior=prior).predict([("default", "TP53")])
+        predicted[sign] = float(pred.effect[0, 0, genes.index("CDKN1A")])
+    # knocking down an activator lowers its target; knocking down a repressor raises it
+    assert predicted[1] < 0 < predicted[-1]
+    assert P.get("graph").uses_signs and not P.get("knn").uses_signs
+
+
+def test_hypotheses_carry_their_relation_as_signs():
+    from aitia.knowledge.hypotheses import Hypothesis, HypothesisSet, Provenance
+
+    prov = Provenance(generator="test", backend="none", model="none", probability_source="test")
+    hs = HypothesisSet(genes=["A", "B"], hypotheses=[
+        Hypothesis(source="A", target="B", relation="represses", probability=0.9, rationale="", provenance=prov),
+        Hypothesis(source="B", target="A", relation="activates", probability=0.4, rationale="", provenance=prov),
+    ])  # fmt: skip
+    s = hs.to_scores()
+    assert s.signs.tolist() == [[0, -1], [1, 0]]
+    assert s.to_graph(top_k=1).edges["A", "B"]["sign"] == -1

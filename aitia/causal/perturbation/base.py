@@ -43,6 +43,10 @@ class BasePredictor(BaseEstimator):  # type: ignore[misc]
     #: Whether a query is placed through its target gene's own column (then a target that is not a measured
     #: gene cannot be placed: such queries get the fallback prediction and are listed in ``unplaced_``).
     places_by_target: bool = False
+    #: Reads the edge signs of ``prior`` (``EdgeScores.signs``: curated activation/repression, signed hypotheses).
+    #: Only ``graph`` does: ``context_transfer`` and ``knn`` use the prior's magnitudes (neighbourhoods), where the
+    #: learned weights carry the direction.
+    uses_signs: bool = False
 
     def fit(self, effects: EffectTable, adata: Any = None, prior: EdgeScores | None = None,
             features: GeneFeatures | None = None) -> BasePredictor:  # fmt: skip

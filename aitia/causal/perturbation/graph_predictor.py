@@ -22,7 +22,8 @@ class GraphPredictor(BasePredictor):
 
     ``reach = sum_{h=1..max_hops} decay^(h-1) A^h`` with ``A`` the (top-k per gene, max-normalised) edge scores; the
     DE probability of gene g is ``reach[a, g]`` (scaled to [0, 1]), the effect ``sign * reach * typical |effect|``
-    where the sign comes from signed edges or, without signs, from the direction gene g usually moves when DE in the
+    where the sign comes from signed edges (a CausalGraph's ``sign``, or ``EdgeScores.signs`` of a ``prior`` /
+    ``graph``: curated priors and signed hypotheses carry them) or, without signs, from the direction gene g usually moves when DE in the
     training data (the perturbation type - knockdown, activation - fixes the overall direction).
 
     Args:
@@ -34,6 +35,7 @@ class GraphPredictor(BasePredictor):
     """
 
     places_by_target = True
+    uses_signs = True
     name = "graph"
 
     def __init__(self, graph: Any = None, learner: str = "supervised", decay: float = 0.5, max_hops: int = 3,
@@ -55,13 +57,15 @@ class GraphPredictor(BasePredictor):
                     sign[idx[a], idx[b]] = d.get("sign", 0) or 0
             return s.values, (sign if np.abs(sign).sum() else None), f"graph:{self.graph.name or 'given'}"
         if isinstance(self.graph, EdgeScores):
-            return np.nan_to_num(self.graph.reindex(genes, 0.0).values), None, f"scores:{self.graph.name}"
+            g = self.graph.reindex(genes, 0.0)
+            return np.nan_to_num(g.values), _signs(g), f"scores:{self.graph.name}"
         if self.graph is not None:
             raise DataValidationError(
                 f"graph must be a CausalGraph or EdgeScores, got {type(self.graph).__name__}."
             )
         if self.prior_ is not None:
-            return np.nan_to_num(self.prior_.reindex(genes, 0.0).values), None, f"prior:{self.prior_.name}"
+            pr = self.prior_.reindex(genes, 0.0)
+            return np.nan_to_num(pr.values), _signs(pr), f"prior:{self.prior_.name}"
         if adata is not None:
             from .. import learners
 
@@ -123,3 +127,8 @@ class GraphPredictor(BasePredictor):
                 eff[k, t] = self.self_effect_
                 lab[k, t] = 1.0
         return eff, lab
+
+
+def _signs(scores: EdgeScores) -> np.ndarray | None:
+    """The scores' edge signs as floats, or None when they carry none (then the data's usual direction is used)."""
+    return scores.signs.astype(np.float64) if scores.signs is not None and scores.signs.any() else None
