@@ -56,7 +56,7 @@ def run(data: str, task: str, method: str, k: int = 20, seed: int = 0) -> dict:
         pred = P.get("mean").fit(train).predict(queries)
     elif method == "random":
         pred = P.get("mean").fit(train).predict(queries)
-        pred.label = np.random.default_rng(seed).random(pred.label.shape).astype(np.float32)
+        pred.label_rows = np.random.default_rng(seed).random(pred.label_rows.shape).astype(np.float32)
     else:
         sources = {"knn-text": ("text",), "knn-network": ("network",)}.get(method.replace(" (shuffled names)", ""),
                                                                            ("text", "network"))  # fmt: skip

@@ -1,8 +1,9 @@
 """EffectTable: what perturbations do to genes, per context - the object perturbation predictors read and write.
 
 The contract is the long table ``context, perturbation, gene, effect, label`` (effect = log fold change or z,
-label = differentially expressed 0/1). Internally the table is held as dense ``contexts x perturbations x genes``
-arrays (NaN = not measured), which keeps millions of entries cheap; :meth:`EffectTable.to_frame` gives the long form.
+label = differentially expressed 0/1). Internally each observed (context, perturbation) pair holds one row of genes
+(NaN = not measured): a four-cell-line screen that fills 0.5% of ``contexts x perturbations x genes`` never becomes
+the dense array; :meth:`EffectTable.to_frame` gives the long form.
 
 Example:
     >>> import pandas as pd
@@ -15,7 +16,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,25 +27,47 @@ from ..errors import DataValidationError
 COLUMNS = ("context", "perturbation", "gene", "effect", "label")
 
 
-@dataclass
 class EffectTable:
-    """Effects of perturbations on genes in contexts.
+    """Effects of perturbations on genes in contexts, stored by observed (context, perturbation) pair.
 
-    Attributes:
+    Real screens fill a small part of ``contexts x perturbations`` (each cell line has its own perturbations), so
+    only observed pairs hold a row: ``effect_rows`` / ``label_rows`` are ``(n_pairs, G)`` float32 in (context,
+    perturbation) order and ``pair_index[c, p]`` is the row of a pair (-1: not observed). ``effect`` and ``label``
+    give the dense ``(C, P, G)`` arrays (NaN = not measured) as copies for small tables and old code; methods that
+    scale (``row``, ``context_mean``, ``overall_mean``, ``subset``, ``reindex``, ``to_frame``) never build them.
+
+    Args:
         contexts, perturbations, genes: the index of each axis.
-        effect: ``(C, P, G)`` float32, NaN = not measured.
-        label: ``(C, P, G)`` float32 in [0, 1] (observed 0/1 or predicted probability), NaN = unknown.
+        effect: dense ``(C, P, G)`` effects (NaN = not measured); compressed on construction.
+        label: dense ``(C, P, G)`` labels in [0, 1] (observed 0/1 or predicted probability), NaN = unknown.
         meta: provenance.
     """
 
-    contexts: list[str]
-    perturbations: list[str]
-    genes: list[str]
-    effect: np.ndarray
-    label: np.ndarray
-    meta: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, contexts: Sequence[str], perturbations: Sequence[str], genes: Sequence[str],
+                 effect: np.ndarray, label: np.ndarray, meta: dict[str, Any] | None = None) -> None:  # fmt: skip
+        effect = np.asarray(effect, dtype=np.float32)
+        label = np.asarray(label, dtype=np.float32)
+        shape = (len(contexts), len(perturbations), len(genes))
+        if effect.shape != shape or label.shape != shape:
+            raise DataValidationError(
+                f"effect/label must have shape {shape}, got {effect.shape}/{label.shape}."
+            )
+        c, p = np.nonzero(~np.isnan(effect).all(axis=2))
+        self._init(contexts, perturbations, genes, c, p, effect[c, p], label[c, p], meta)
 
-    def __post_init__(self) -> None:
+    @classmethod
+    def from_rows(cls, contexts: Sequence[str], perturbations: Sequence[str], genes: Sequence[str],
+                  context_index: np.ndarray, perturbation_index: np.ndarray, effect_rows: np.ndarray,
+                  label_rows: np.ndarray, meta: dict[str, Any] | None = None) -> EffectTable:  # fmt: skip
+        """Build from the rows of observed pairs (``context_index[i], perturbation_index[i]`` owns row ``i``)."""
+        out = cls.__new__(cls)
+        out._init(contexts, perturbations, genes, np.asarray(context_index, dtype=np.int64),
+                  np.asarray(perturbation_index, dtype=np.int64), effect_rows, label_rows, meta)  # fmt: skip
+        return out
+
+    def _init(self, contexts: Sequence[str], perturbations: Sequence[str], genes: Sequence[str], c: np.ndarray,
+              p: np.ndarray, effect_rows: Any, label_rows: Any, meta: dict[str, Any] | None) -> None:  # fmt: skip
+        self.contexts, self.perturbations, self.genes = list(contexts), list(perturbations), list(genes)
         for name, axis in (
             ("contexts", self.contexts),
             ("perturbations", self.perturbations),
@@ -53,15 +75,27 @@ class EffectTable:
         ):
             if len(set(axis)) != len(axis):
                 raise DataValidationError(f"Duplicated {name} in EffectTable.")
-        shape = (len(self.contexts), len(self.perturbations), len(self.genes))
-        self.effect = np.asarray(self.effect, dtype=np.float32)
-        self.label = np.asarray(self.label, dtype=np.float32)
-        if self.effect.shape != shape or self.label.shape != shape:
-            raise DataValidationError(
-                f"effect/label must have shape {shape}, got {self.effect.shape}/{self.label.shape}."
-            )
-        if np.isinf(self.effect).any():
+        self.meta = dict(meta or {})
+        e = np.asarray(effect_rows, dtype=np.float32).reshape(len(c), len(self.genes))
+        lab = np.asarray(label_rows, dtype=np.float32).reshape(len(c), len(self.genes))
+        if np.isinf(e).any():
             raise DataValidationError("Effects contain inf.")
+        keep = ~np.isnan(e).all(axis=1)  # a pair is observed when any gene has an effect
+        c, p, e, lab = c[keep], p[keep], e[keep], lab[keep]
+        order = np.lexsort(
+            (p, c)
+        )  # rows in (context, perturbation) order, as np.nonzero(observed) lists them
+        c, p = c[order], p[order]
+        self.pair_index = np.full((len(self.contexts), len(self.perturbations)), -1, dtype=np.int64)
+        if len(c) and (np.bincount(c * len(self.perturbations) + p) > 1).any():
+            raise DataValidationError("Duplicated (context, perturbation) rows in EffectTable.")
+        self.pair_index[c, p] = np.arange(len(c))
+        self.effect_rows = np.ascontiguousarray(e[order])
+        self.label_rows = np.ascontiguousarray(lab[order])
+
+    def __repr__(self) -> str:
+        return (f"EffectTable({len(self.contexts)} contexts x {len(self.perturbations)} perturbations x "
+                f"{len(self.genes)} genes, {len(self.effect_rows)} observed pairs)")  # fmt: skip
 
     @property
     def effects_known(self) -> bool:
@@ -70,16 +104,64 @@ class EffectTable:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return self.effect.shape  # type: ignore[return-value]
+        return (len(self.contexts), len(self.perturbations), len(self.genes))
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the stored rows (the dense arrays would take ``2 * 4 * C * P * G`` bytes)."""
+        return int(self.effect_rows.nbytes + self.label_rows.nbytes + self.pair_index.nbytes)
 
     @property
     def observed(self) -> np.ndarray:
         """``(C, P)`` mask of (context, perturbation) pairs with any measured gene."""
-        return ~np.isnan(self.effect).all(axis=2)
+        return self.pair_index >= 0
+
+    @property
+    def pair_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """(context index, perturbation index) of each stored row."""
+        c, p = np.nonzero(self.observed)
+        return c, p
+
+    def _dense(self, rows: np.ndarray) -> np.ndarray:
+        out = np.full(self.shape, np.nan, np.float32)
+        c, p = self.pair_positions
+        out[c, p] = rows
+        return out
+
+    @property
+    def effect(self) -> np.ndarray:
+        """Dense ``(C, P, G)`` effects (a copy; NaN = not measured). Prefer :meth:`row` on large tables."""
+        return self._dense(self.effect_rows)
+
+    @property
+    def label(self) -> np.ndarray:
+        """Dense ``(C, P, G)`` labels (a copy; NaN = unknown). Prefer :meth:`row` on large tables."""
+        return self._dense(self.label_rows)
+
+    def row(self, c: int, p: int) -> tuple[np.ndarray, np.ndarray]:
+        """(effect, label) rows of one pair by index; all-NaN rows when it is not observed."""
+        i = self.pair_index[c, p]
+        if i < 0:
+            nan = np.full(len(self.genes), np.nan, np.float32)
+            return nan, nan.copy()
+        return self.effect_rows[i], self.label_rows[i]
+
+    def context_mean(self, which: str = "effect") -> np.ndarray:
+        """``(C, G)`` mean over each context's observed perturbations (NaN where a context has none)."""
+        rows = self.effect_rows if which == "effect" else self.label_rows
+        c, _ = self.pair_positions
+        out = np.full((len(self.contexts), len(self.genes)), np.nan, np.float32)
+        for k in np.unique(c):
+            out[k] = _nanmean(rows[c == k])
+        return out
+
+    def overall_mean(self, which: str = "effect") -> np.ndarray:
+        """``(G,)`` mean over every observed pair."""
+        return _nanmean(self.effect_rows if which == "effect" else self.label_rows)
 
     def pairs(self) -> pd.DataFrame:
         """Observed (context, perturbation) pairs."""
-        c, p = np.nonzero(self.observed)
+        c, p = self.pair_positions
         return pd.DataFrame(
             {"context": np.asarray(self.contexts)[c], "perturbation": np.asarray(self.perturbations)[p]}
         )
@@ -135,38 +217,41 @@ class EffectTable:
         ci = df["context"].map({c: i for i, c in enumerate(contexts)}).to_numpy()
         pi = df["perturbation"].map({p: i for i, p in enumerate(perts)}).to_numpy()
         gi = df["gene"].map({g: i for i, g in enumerate(genes)}).to_numpy()
-        shape = (len(contexts), len(perts), len(genes))
-        eff = np.full(shape, np.nan, np.float32)
-        lab = np.full(shape, np.nan, np.float32)
+        # one row per observed (context, perturbation) pair: a long table never becomes a dense C x P x G array
+        pair = ci * len(perts) + pi
+        uniq, row_of = np.unique(pair, return_inverse=True)
+        eff = np.full((len(uniq), len(genes)), np.nan, np.float32)
+        lab = np.full((len(uniq), len(genes)), np.nan, np.float32)
         if "effect" in df.columns:
-            eff[ci, pi, gi] = df["effect"].to_numpy(np.float32)
+            eff[row_of, gi] = df["effect"].to_numpy(np.float32)
         if "label" in df.columns:
-            lab[ci, pi, gi] = df["label"].to_numpy(np.float32)
+            lab[row_of, gi] = df["label"].to_numpy(np.float32)
         elif label_threshold is not None:
-            lab[ci, pi, gi] = (np.abs(df["effect"].to_numpy()) >= label_threshold).astype(np.float32)
+            lab[row_of, gi] = (np.abs(df["effect"].to_numpy()) >= label_threshold).astype(np.float32)
         if "effect" not in df.columns:
-            eff[ci, pi, gi] = 0.0  # labels only: effects unknown, kept finite so masks follow the labels
+            eff[row_of, gi] = 0.0  # labels only: effects unknown, kept finite so masks follow the labels
         # a label-only table keeps finite zero effects (masks follow the labels) and says so: predictors that
         # regress on effects refuse it instead of predicting 0/0
-        return cls(
-            contexts,
-            perts,
-            genes,
-            eff,
-            lab,
-            meta={"source": "frame", "effects_known": "effect" in df.columns},
-        )
+        return cls.from_rows(contexts, perts, genes, uniq // len(perts), uniq % len(perts), eff, lab,
+                             meta={"source": "frame", "effects_known": "effect" in df.columns})  # fmt: skip
 
     def to_frame(self, dropna: bool = True) -> pd.DataFrame:
         """The long table ``context, perturbation, gene, effect, label``."""
-        c, p, g = np.nonzero(~np.isnan(self.effect)) if dropna else np.indices(self.shape).reshape(3, -1)
+        if not dropna:
+            c, p, g = np.indices(self.shape).reshape(3, -1)
+            e, lab = self.effect[c, p, g], self.label[c, p, g]
+        else:
+            r, g = np.nonzero(~np.isnan(self.effect_rows))
+            pc, pp = self.pair_positions
+            c, p = pc[r], pp[r]
+            e, lab = self.effect_rows[r, g], self.label_rows[r, g]
         return pd.DataFrame(
             {
                 "context": np.asarray(self.contexts, dtype=object)[c],
                 "perturbation": np.asarray(self.perturbations, dtype=object)[p],
                 "gene": np.asarray(self.genes, dtype=object)[g],
-                "effect": self.effect[c, p, g],
-                "label": self.label[c, p, g],
+                "effect": e,
+                "label": lab,
             }
         )
 
@@ -193,27 +278,36 @@ class EffectTable:
     # ------------------------------------------------------------------ selection
     def subset(self, keep: np.ndarray) -> EffectTable:
         """A copy where only (context, perturbation) pairs with ``keep[c, p]`` stay observed."""
-        eff = np.where(keep[:, :, None], self.effect, np.nan)
-        lab = np.where(keep[:, :, None], self.label, np.nan)
-        return EffectTable(self.contexts, self.perturbations, self.genes, eff, lab, meta=dict(self.meta))
+        c, p = self.pair_positions
+        sel = np.asarray(keep, dtype=bool)[c, p]
+        return EffectTable.from_rows(self.contexts, self.perturbations, self.genes, c[sel], p[sel],
+                                     self.effect_rows[sel], self.label_rows[sel], meta=dict(self.meta))  # fmt: skip
 
     def reindex(
         self, contexts: Sequence[str], perturbations: Sequence[str], genes: Sequence[str]
     ) -> EffectTable:
         """Same data on other axes (missing entries NaN)."""
-        out_e = np.full((len(contexts), len(perturbations), len(genes)), np.nan, np.float32)
-        out_l = out_e.copy()
-        ci = [(i, self.contexts.index(c)) for i, c in enumerate(contexts) if c in self.contexts]
-        pi = [
-            (i, self.perturbations.index(p)) for i, p in enumerate(perturbations) if p in self.perturbations
-        ]
-        gi = [(i, self.genes.index(g)) for i, g in enumerate(genes) if g in self.genes]
-        if ci and pi and gi:
-            a, b = zip(*ci)
-            c_, d = zip(*pi)
-            e, f = zip(*gi)
-            out_e[np.ix_(a, c_, e)] = self.effect[np.ix_(b, d, f)]
-            out_l[np.ix_(a, c_, e)] = self.label[np.ix_(b, d, f)]
-        return EffectTable(
-            list(contexts), list(perturbations), list(genes), out_e, out_l, meta=dict(self.meta)
-        )
+        cpos = {c: i for i, c in enumerate(contexts)}
+        ppos = {p: i for i, p in enumerate(perturbations)}
+        c, p = self.pair_positions
+        new_c = np.array([cpos.get(self.contexts[i], -1) for i in c], dtype=np.int64)
+        new_p = np.array([ppos.get(self.perturbations[i], -1) for i in p], dtype=np.int64)
+        sel = (new_c >= 0) & (new_p >= 0)
+        gpos = {g: i for i, g in enumerate(self.genes)}
+        src = np.array([gpos.get(g, -1) for g in genes], dtype=np.int64)
+        have = src >= 0
+        eff = np.full((int(sel.sum()), len(genes)), np.nan, np.float32)
+        lab = eff.copy()
+        eff[:, have] = self.effect_rows[sel][:, src[have]]
+        lab[:, have] = self.label_rows[sel][:, src[have]]
+        return EffectTable.from_rows(list(contexts), list(perturbations), list(genes), new_c[sel], new_p[sel], eff,
+                                     lab, meta=dict(self.meta))  # fmt: skip
+
+
+def _nanmean(rows: np.ndarray) -> np.ndarray:
+    """Column means ignoring NaN (all-NaN columns: NaN), without numpy's empty-slice warning."""
+    ok = ~np.isnan(rows)
+    n = ok.sum(axis=0)
+    total = np.where(ok, rows, 0).sum(axis=0, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (total / n).astype(np.float32)

@@ -181,7 +181,7 @@ def test_label_only_tables_are_refused_by_effect_regressors_and_nan_is_never_a_p
         with pytest.raises(DataValidationError, match="labels only"):
             P.get(name).fit(labels_only)
     pred = P.get("mean").fit(labels_only).predict([("default", "A")])
-    pred.label[:] = np.nan
+    pred.label_rows[:] = np.nan
     with pytest.raises(DataValidationError, match="NaN"):
         P.evaluate_predictions(pred, labels_only)
 

@@ -112,13 +112,14 @@ class BasePredictor(BaseEstimator):  # type: ignore[misc]
             raise DataValidationError(f"{type(self).__name__} predicted NaN for {bad} (query, gene) labels.")
         contexts = list(dict.fromkeys(q["context"]))
         perts = list(dict.fromkeys(q["perturbation"]))
-        E = np.full((len(contexts), len(perts), len(self.genes_)), np.nan, np.float32)
-        L = E.copy()
         ci = q["context"].map({c: i for i, c in enumerate(contexts)}).to_numpy()
         pi = q["perturbation"].map({p: i for i, p in enumerate(perts)}).to_numpy()
-        E[ci, pi] = eff
-        L[ci, pi] = lab
-        return EffectTable(contexts, perts, list(self.genes_), E, L, meta={"predictor": type(self).__name__})
+        last = (
+            ~pd.Series(ci * len(perts) + pi).duplicated(keep="last").to_numpy()
+        )  # a repeated query: its last row
+        return EffectTable.from_rows(contexts, perts, list(self.genes_), ci[last], pi[last],
+                                     np.asarray(eff)[last], np.asarray(lab)[last],
+                                     meta={"predictor": type(self).__name__})  # fmt: skip
 
 
 def quiet_nanmean(a: np.ndarray, axis: Any = None) -> np.ndarray:

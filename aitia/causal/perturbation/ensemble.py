@@ -49,7 +49,7 @@ class EnsemblePredictor(BasePredictor):
         from sklearn.linear_model import Ridge
 
         prior = self.prior_
-        c_idx, p_idx = np.nonzero(effects.observed)
+        c_idx, p_idx = effects.pair_positions
         if len(c_idx) < self.n_folds * 2:
             raise DataValidationError(
                 f"Too few training pairs ({len(c_idx)}) for {self.n_folds}-fold stacking."
@@ -73,8 +73,8 @@ class EnsemblePredictor(BasePredictor):
                 est.fit(train, adata=adata, prior=prior)
                 e, lab = est._predict(q)
                 oof_e[held, :, m], oof_l[held, :, m] = e, lab
-        y_e = effects.effect[c_idx, p_idx]
-        y_l = effects.label[c_idx, p_idx]
+        y_e = effects.effect_rows  # rows in the order of pair_positions
+        y_l = effects.label_rows
         ok_e = ~np.isnan(y_e)
         ok_l = ~np.isnan(y_l)
         # non-negative stacking: a member can only add evidence, never flip another member's ranking

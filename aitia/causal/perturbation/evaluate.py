@@ -105,7 +105,7 @@ def evaluate_predictions(pred: EffectTable, truth: EffectTable, top_k: int = 20)
     q = pred.pairs()
     if q.empty:
         raise DataValidationError("No predictions to evaluate.")
-    n_nan = int(np.isnan(pred.label[pred.observed]).sum())
+    n_nan = int(np.isnan(pred.label_rows).sum())
     if n_nan:
         raise DataValidationError(
             f"Predictions hold {n_nan} NaN labels; metrics refuse them (fix the predictor)."
@@ -114,8 +114,8 @@ def evaluate_predictions(pred: EffectTable, truth: EffectTable, top_k: int = 20)
     rows_p, rows_t = [], []
     for ctx, pert in zip(q["context"], q["perturbation"]):
         c, p = pred.contexts.index(ctx), pred.perturbations.index(pert)
-        rows_p.append((pred.effect[c, p], pred.label[c, p]))
-        rows_t.append((tr.effect[c, p], tr.label[c, p]))
+        rows_p.append(pred.row(c, p))
+        rows_t.append(tr.row(c, p))
     pe = np.stack([r[0] for r in rows_p])
     pl = np.stack([r[1] for r in rows_p])
     te = np.stack([r[0] for r in rows_t])

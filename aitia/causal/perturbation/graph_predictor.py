@@ -99,12 +99,13 @@ class GraphPredictor(BasePredictor):
         self.reach_ = reach
         self.source_ = source
         self.signed_ = sign is not None
-        e, lab = effects.effect, effects.label
-        de_dir = quiet_nanmean(np.where(lab == 1, np.sign(e), np.nan).reshape(-1, e.shape[2]), axis=0)
+        e, lab = effects.effect_rows, effects.label_rows
+        de_dir = quiet_nanmean(np.where(lab == 1, np.sign(e), np.nan), axis=0)
         # self-effect of a perturbation on its own target (e.g. knockdown: strongly negative)
         gidx = gene_index(self.genes_)
-        own = [e[c, p, gidx[t]] for c in range(e.shape[0]) for p, pert in enumerate(effects.perturbations)
-               for t in target_of(pert) if t in gidx and not np.isnan(e[c, p, gidx[t]])]  # fmt: skip
+        _, pair_p = effects.pair_positions
+        own = [e[r, gidx[t]] for r, p in enumerate(pair_p) for t in target_of(effects.perturbations[p])
+               if t in gidx and not np.isnan(e[r, gidx[t]])]  # fmt: skip
         self.direction_ = np.nan_to_num(de_dir, nan=-1.0)
         self.self_effect_ = float(np.median(own)) if own else 0.0
         self.scale_ = _label_scale(effects)

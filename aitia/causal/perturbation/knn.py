@@ -60,11 +60,10 @@ class KNNPredictor(BasePredictor):
         self.perturbations_ = list(effects.perturbations)
         self.train_vectors_, self.train_present_ = _perturbation_vectors(self.perturbations_, feats)
         self.feature_lookup_ = feats
-        self.effect_ = effects.effect
-        self.label_ = effects.label
+        self.table_ = effects  # rows of observed pairs only: no dense C x P x G copy
         self.observed_ = effects.observed
-        self.freq_ = np.nan_to_num(quiet_nanmean(effects.label, axis=(0, 1)))
-        self.mean_ = np.nan_to_num(quiet_nanmean(effects.effect, axis=(0, 1)))
+        self.freq_ = np.nan_to_num(effects.overall_mean("label"))
+        self.mean_ = np.nan_to_num(effects.overall_mean("effect"))
         self.n_fallback_ = 0
 
     def _predict(self, q: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -90,10 +89,9 @@ class KNNPredictor(BasePredictor):
                     _accumulate(w, e_row, l_row, s_e, w_e, s_l, w_l)
             if self.self_weight > 0 and pert in pidx:  # the same perturbation in other contexts
                 j = pidx[pert]
-                others = [i for i in np.flatnonzero(self.observed_[:, j]) if i != c]
+                others = [int(i) for i in np.flatnonzero(self.observed_[:, j]) if i != c]
                 if others:
-                    e_row = quiet_nanmean(self.effect_[others, j], axis=0)
-                    l_row = quiet_nanmean(self.label_[others, j], axis=0)
+                    e_row, l_row = self._mean_rows(others, j)
                     _accumulate(self.self_weight, e_row, l_row, s_e, w_e, s_l, w_l)
             if not (w_l > 0).any() and not (w_e > 0).any():
                 self.n_fallback_ += 1
@@ -104,8 +102,13 @@ class KNNPredictor(BasePredictor):
 
     def _rows(self, c: int | None, j: int) -> tuple[np.ndarray, np.ndarray]:
         if c is not None:
-            return self.effect_[c, j], self.label_[c, j]
-        return quiet_nanmean(self.effect_[:, j], axis=0), quiet_nanmean(self.label_[:, j], axis=0)
+            return self.table_.row(c, j)
+        return self._mean_rows([int(i) for i in np.flatnonzero(self.observed_[:, j])], j)
+
+    def _mean_rows(self, contexts: list[int], j: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = [self.table_.row(i, j) for i in contexts]
+        return (quiet_nanmean(np.stack([r[0] for r in rows]), axis=0),
+                quiet_nanmean(np.stack([r[1] for r in rows]), axis=0))  # fmt: skip
 
 
 def _accumulate(w: float, e_row: np.ndarray, l_row: np.ndarray, s_e: np.ndarray, w_e: np.ndarray, s_l: np.ndarray,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ...types.effects import EffectTable
-from .base import BasePredictor, gene_index, quiet_nanmean, quiet_nanmedian, target_of, top_svd
+from .base import BasePredictor, gene_index, quiet_nanmedian, target_of, top_svd
 
 
 class MeanPredictor(BasePredictor):
@@ -22,10 +22,10 @@ class MeanPredictor(BasePredictor):
 
     def _fit(self, effects: EffectTable, adata: Any) -> None:
         self.table_contexts_ = list(effects.contexts)
-        self.ctx_mean_ = np.nan_to_num(quiet_nanmean(effects.effect, axis=1))
-        self.ctx_freq_ = np.nan_to_num(quiet_nanmean(effects.label, axis=1))
-        self.all_mean_ = np.nan_to_num(quiet_nanmean(effects.effect, axis=(0, 1)))
-        self.all_freq_ = np.nan_to_num(quiet_nanmean(effects.label, axis=(0, 1)))
+        self.ctx_mean_ = np.nan_to_num(effects.context_mean("effect"))
+        self.ctx_freq_ = np.nan_to_num(effects.context_mean("label"))
+        self.all_mean_ = np.nan_to_num(effects.overall_mean("effect"))
+        self.all_freq_ = np.nan_to_num(effects.overall_mean("label"))
 
     def _predict(self, q: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         eff = np.empty((len(q), len(self.genes_)), np.float32)
@@ -61,10 +61,10 @@ class LinearPredictor(BasePredictor):
 
     def _fit(self, effects: EffectTable, adata: Any) -> None:
         # pool contexts: each (context, perturbation) is one column; context offsets are kept separately
-        c, p = np.nonzero(effects.observed)
-        Y = np.nan_to_num(effects.effect[c, p]).T  # genes x observed pairs
+        c, p = effects.pair_positions
+        Y = np.nan_to_num(effects.effect_rows).T  # genes x observed pairs
         self.table_contexts_ = list(effects.contexts)
-        self.ctx_bias_ = np.nan_to_num(quiet_nanmean(effects.effect, axis=1))  # C x G
+        self.ctx_bias_ = np.nan_to_num(effects.context_mean("effect"))  # C x G
         bias = self.ctx_bias_[c].T
         Yc = Y - bias
         k = int(min(self.n_components, min(Yc.shape) - 1)) or 1
@@ -102,9 +102,9 @@ class LinearPredictor(BasePredictor):
 
 def _label_scale(effects: EffectTable) -> np.ndarray:
     """Per gene: the |effect| at which DE labels switch on in training (for turning effects into probabilities)."""
-    e, lab = np.abs(effects.effect), effects.label
+    e, lab = np.abs(effects.effect_rows), effects.label_rows
     pos = np.where(lab == 1, e, np.nan)
-    scale = quiet_nanmedian(pos.reshape(-1, e.shape[2]), axis=0)
+    scale = quiet_nanmedian(pos, axis=0)
     fallback = (
         quiet_nanmedian(pos)
         if np.isfinite(pos).any()
