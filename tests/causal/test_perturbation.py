@@ -245,3 +245,31 @@ def test_hypotheses_carry_their_relation_as_signs():
     s = hs.to_scores()
     assert s.signs.tolist() == [[0, -1], [1, 0]]
     assert s.to_graph(top_k=1).edges["A", "B"]["sign"] == -1
+
+
+def test_sparse_screens_are_stored_by_observed_pair():
+    """Each line perturbs its own genes: the table keeps one row per observed pair, never the dense cube."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for c in range(3):
+        for p in range(c * 200, c * 200 + 200):
+            g = rng.choice(400, 8, replace=False)
+            rows.append(pd.DataFrame({"context": f"l{c}", "perturbation": f"P{p}", "gene": [f"G{x}" for x in g],
+                                      "label": rng.integers(0, 2, 8)}))  # fmt: skip
+    frame = pd.concat(rows, ignore_index=True)
+    t = EffectTable.from_frame(frame)
+    dense_bytes = 2 * 4 * np.prod(t.shape)
+    assert t.shape == (3, 600, 400) and len(t.effect_rows) == 600 and t.nbytes < dense_bytes / 2.5
+    # the row API and the dense view agree; selections keep rows, not cubes
+    c, p = t.pair_positions
+    assert np.array_equal(t.label[c, p], t.label_rows, equal_nan=True)
+    back = t.to_frame().sort_values(["context", "perturbation", "gene"]).reset_index(drop=True)
+    want = frame.sort_values(["context", "perturbation", "gene"]).reset_index(drop=True)
+    assert np.array_equal(back["label"].to_numpy(), want["label"].to_numpy())
+    sub = t.subset(t.observed & (np.arange(600) < 100)[None, :])
+    assert len(sub.effect_rows) == 100 and sub.observed.sum() == 100
+    re = t.reindex(["l1", "l0"], ["P0", "P250"], [*t.genes, "NEW"])
+    assert re.observed.tolist() == [[False, True], [True, False]] and np.isnan(re.row(0, 1)[1][-1])
+    assert np.array_equal(re.row(1, 0)[1][:-1], t.row(0, 0)[1], equal_nan=True)
+    pred = P.get("mean").fit(t).predict([("l0", "P5"), ("l0", "P5")])  # a repeated query: one row
+    assert len(pred.label_rows) == 1
