@@ -233,7 +233,7 @@ def main() -> None:
               f"{r['peak_mem_mb']:.0f}MB {extra}", flush=True)  # fmt: skip
 
     if "kemmeren" in args.suite:
-        for m in ["label-propensity", "random", "correlation", "partial_correlation", "pc", "notears", "mrcl",
+        for m in ["label-propensity", "random", "correlation", "partial_correlation", "pc", "boss", "notears", "mrcl",
                   "supervised:no-int", "supervised", "supervised:struct", "supervised:shuffled-labels", "deep:no-int",
                   "deep", "ensemble"]:  # fmt: skip
             add("kemmeren-mrcl (25 inst.)", m, run_kemmeren)
@@ -243,6 +243,7 @@ def main() -> None:
             "partial_correlation",
             "pc",
             "ges",
+            "boss",
             "notears",
             "mrcl",
             "supervised",
@@ -251,7 +252,7 @@ def main() -> None:
         ]:
             add("sachs vs consensus", m, run_sachs)
     if "dream4" in args.suite:
-        for m in ["correlation", "partial_correlation", "notears", "supervised", "deep", "ensemble"]:
+        for m in ["correlation", "partial_correlation", "boss", "notears", "supervised", "deep", "ensemble"]:
             add("dream4-100 (5 nets)", m, run_dream4)
     if "simulated" in args.suite:
         sizes = args.sizes or ([100, 1000, 5000] if args.large else [100, 1000])

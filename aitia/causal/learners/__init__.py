@@ -3,7 +3,7 @@
 Example:
     >>> from aitia.causal import learners
     >>> learners.available()
-    ['correlation', 'partial_correlation', 'pc', 'ges', 'notears', 'mrcl', 'supervised', 'deep', 'ensemble']
+    ['correlation', 'partial_correlation', 'pc', 'ges', 'boss', 'notears', 'mrcl', 'supervised', 'deep', 'ensemble']
     >>> learners.get("correlation", method="spearman").method
     'spearman'
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from ...registry import create
 from .base import BaseLearner
-from .causallearn_adapter import GESLearner, PCLearner, causallearn_to_scores
+from .causallearn_adapter import BOSSLearner, GESLearner, PCLearner, causallearn_to_scores
 from .correlation import CorrelationLearner, PartialCorrelationLearner
 from .deep import DeepLearner
 from .ensemble import EnsembleLearner
@@ -27,6 +27,7 @@ _REGISTRY: dict[str, type[BaseLearner]] = {
     "partial_correlation": PartialCorrelationLearner,
     "pc": PCLearner,
     "ges": GESLearner,
+    "boss": BOSSLearner,
     "notears": NotearsLearner,
     "mrcl": MRCLLearner,
     "supervised": SupervisedLearner,
@@ -51,6 +52,7 @@ def register(name: str, cls: type[BaseLearner]) -> None:
 
 
 __all__ = [
+    "BOSSLearner",
     "BaseLearner",
     "CorrelationLearner",
     "DeepLearner",

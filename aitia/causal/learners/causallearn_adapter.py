@@ -161,3 +161,43 @@ class GESLearner(_CausalLearnBase):
         record = ges(x, score_func=self.score_func)
         self._finish(causallearn_to_scores(record["G"].graph), x)
         return self
+
+
+class BOSSLearner(_CausalLearnBase):
+    """Best order score search (causal-learn's BOSS, BIC from the covariance): a permutation-based score search
+    that reaches GES-quality graphs far faster (dream4-100: ~3 s for 100 genes, where GES refuses more than 30).
+    Like GES it takes no background knowledge; the prior enters through ``prior_weight`` in the final ranking.
+
+    Args:
+        score_func: causal-learn local score.
+        prior_weight: weight of the prior in the final ranking (0: data only).
+        max_samples: rows used (subsampled above this).
+        max_genes: refuse more genes than this (time grows roughly cubically).
+        random_state: seed of the subsampling.
+
+    Example:
+        >>> from aitia import datasets
+        >>> BOSSLearner().fit(datasets.load("sachs")).predict_scores().values.shape
+        (11, 11)
+    """
+
+    name = "boss"
+
+    def __init__(self, score_func: str = "local_score_BIC_from_cov", prior_weight: float = 0.0,
+                 max_samples: int | None = 5000, max_genes: int = 300, random_state: int = 0) -> None:  # fmt: skip
+        self.score_func = score_func
+        self.prior_weight = prior_weight
+        self.max_samples = max_samples
+        self.max_genes = max_genes
+        self.random_state = random_state
+
+    def fit(
+        self, adata: AnnData, prior: EdgeScores | None = None, labels: EdgeLabels | None = None
+    ) -> BOSSLearner:
+        from causallearn.search.PermutationBased.BOSS import boss
+
+        self._prepare(adata, prior, labels)
+        x = self._standardize(self._matrix(adata, self.max_samples, self.random_state))
+        graph = boss(x, score_func=self.score_func, verbose=False)
+        self._finish(causallearn_to_scores(graph.graph), x)
+        return self
