@@ -92,6 +92,10 @@ class Settings(BaseSettings):
         "took 157 s instead of 2 s); raise it for large fits on an idle machine.",
     )
     seed: int = Field(default=0, description="Seed of a loop run when none is given (LoopConfig.seed).")
+    disk_cache: bool = Field(
+        default=True,
+        description="Keep slow, input-determined results (combined priors, interventional truths) under cache_dir.",
+    )
     executor: Literal["local", "ray"] = Field(
         default="local",
         description="Where split work runs (pair blocks, sweeps): this process or a Ray cluster.",

@@ -131,7 +131,25 @@ def dataset_truth(adata: AnnData, progress: bool = False, **overrides: Any) -> I
         >>> dataset_truth(datasets.load("dream4-10-1")).labels.n_positive > 0
         True
     """
-    return interventional_truth(adata, progress=progress, **(truth_settings(adata) | overrides))
+    settings = truth_settings(adata) | overrides
+    if "executor" in settings:  # where it runs does not change the result
+        settings.pop("executor")
+    from ..cache import cached, file_stamp
+
+    key = ["truth", settings, _data_fingerprint(adata), file_stamp(__file__)]
+    return cached("truth", key, lambda: interventional_truth(adata, progress=progress, **settings),
+                  enabled=not adata.isbacked)  # fmt: skip
+
+
+def _data_fingerprint(adata: AnnData) -> str:
+    """A content hash of what the truth is computed from: the matrix, the design columns and the gene names."""
+    from ..cache import fingerprint
+
+    x = adata.X
+    parts = [x.data, x.indices, x.indptr] if sp.issparse(x) else [np.ascontiguousarray(x)]
+    design = [adata.obs[c].astype(str).tolist() for c in (PERTURBATION_KEY, CONTEXT_KEY, INTERVENTION_KEY)
+              if c in adata.obs]  # fmt: skip
+    return fingerprint(*parts, design, [str(v) for v in adata.var_names], list(adata.shape))
 
 
 def dataset_truths(name: str, adata: AnnData | None = None, method: str | None = None) -> dict[str, Any]:

@@ -263,7 +263,7 @@ class ToolBox:
 
     def interventional_truth(self, name: str) -> Any:
         if name not in self._truth:
-            from ..causal.evaluate import dataset_truth
+            from ..causal.truth import dataset_truth
 
             self._truth[name] = dataset_truth(self._dataset(name))
         return self._truth[name]
