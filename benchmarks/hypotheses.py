@@ -40,6 +40,11 @@ def main() -> None:
         ("signaling (open), direct", "signaling", 1),
         ("signaling-nc, direct", "signaling-nc", 1),
         ("default priors, direct", "default", 1),
+        (
+            "default without messengers (the previous default), + paths <= 3",
+            "trrust+collectri+signaling+signaling-nc",
+            3,
+        ),
         ("default priors, + paths <= 3", "default", 3),
     ]
     rand = {

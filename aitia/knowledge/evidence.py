@@ -323,22 +323,24 @@ def evidence_for(
         max_path_steps: longest curated path reported as indirect evidence (1: direct edges only).
         path_decay: discount per path step beyond the first.
     """
-    from .priors import measured_members
+    from .priors import PriorNetwork, load_prior, measured_members
 
-    members = measured_members([source, target])
+    net = None
+    if prior is not None:
+        net = prior if isinstance(prior, PriorNetwork) else load_prior(None if prior == "default" else prior)
+    # literature is about genes (a messenger's producers stand in for it); the prior may hold the messenger itself
+    lit = measured_members([source, target])
+    la, lb = lit[source], lit[target]
+    members = net.members_of([source, target]) if net is not None else lit
     a_syms, b_syms = members[source], members[target]
     passages: list[Any] = []
     if store is not None:
         query = f"{source} regulates {target}" + (f" in {context}" if context else "")
-        passages = store.search(
-            query, k=k, genes=[*a_syms[:8], *b_syms[:8]], gene_mode="any", year_max=year_max
-        )
-        both = [h for h in passages if set(h.genes) & set(a_syms) and set(h.genes) & set(b_syms)]
+        passages = store.search(query, k=k, genes=[*la[:8], *lb[:8]], gene_mode="any", year_max=year_max)
+        both = [h for h in passages if set(h.genes) & set(la) and set(h.genes) & set(lb)]
         if len(both) < k:
             try:
-                extra = store.search(
-                    query, k=k, genes=[a_syms[0], b_syms[0]], gene_mode="all", year_max=year_max
-                )
+                extra = store.search(query, k=k, genes=[la[0], lb[0]], gene_mode="all", year_max=year_max)
             except Exception:  # noqa: BLE001 - filters may be unsupported by a custom store
                 extra = []
             seen = {h.chunk_id for h in passages}
@@ -347,21 +349,17 @@ def evidence_for(
     reverse: list[Claim] = []
     co = 0
     for h in passages:
-        if set(h.genes) & set(a_syms) and set(h.genes) & set(b_syms):
+        if set(h.genes) & set(la) and set(h.genes) & set(lb):
             co += 1
         for c in extract_claims(h.text, doc_id=h.doc_id):
             if c.negated:
                 continue
-            if set(c.source_symbols) & set(a_syms) and set(c.target_symbols) & set(b_syms):
+            if set(c.source_symbols) & set(la) and set(c.target_symbols) & set(lb):
                 forward.append(c)
-            elif set(c.source_symbols) & set(b_syms) and set(c.target_symbols) & set(a_syms):
+            elif set(c.source_symbols) & set(lb) and set(c.target_symbols) & set(la):
                 reverse.append(c)
     hits: list[PriorHit] = []
-    net = None
-    if prior is not None:
-        from .priors import PriorNetwork, load_prior
-
-        net = prior if isinstance(prior, PriorNetwork) else load_prior(None if prior == "default" else prior)
+    if net is not None:
         for x in a_syms[:20]:
             for y in b_syms[:20]:
                 for s_, t_ in ((x, y), (y, x)):

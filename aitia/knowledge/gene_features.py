@@ -159,7 +159,7 @@ def gene_features(
 
     Example:
         >>> gene_features(["MAPK1", "MAPK3"], sources=("network",)).sources
-        ['network:trrust+collectri+signaling+signaling-nc']
+        ['network:trrust+collectri+signaling+signaling-nc+messengers']
     """
     unknown = [s for s in sources if s not in SOURCES]
     if unknown or not sources:

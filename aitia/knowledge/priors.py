@@ -36,7 +36,9 @@ class PriorInfo(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="Name accepted by load_prior (combine with '+').")
-    kind: Literal["transcriptional", "signalling"] = Field(description="TF -> target, or protein -> protein.")
+    kind: Literal["transcriptional", "signalling", "biochemical"] = Field(
+        description="TF -> target, protein -> protein, or enzyme / second messenger reactions."
+    )
     description: str = Field(description="What the edges are.")
     source: str = Field(description="Origin and citation.")
     licence: str = Field(description="Licence of the data.")
@@ -70,6 +72,14 @@ PRIORS: dict[str, PriorInfo] = {
         source="SignalingProfiler PKN, pypath, cosmosR snapshots (see SOURCE.md)",
         licence="NON-COMMERCIAL: CC BY-NC 4.0 (SIGNOR, DEPOD), CC BY-NC-SA 3.0 (PhosphoSitePlus)",
         commercial_use=False,
+    ),
+    "messengers": PriorInfo(
+        name="messengers", kind="biochemical", folder="",
+        description="92 signed edges of second-messenger biochemistry (PIP2, PIP3, DAG, IP3, Ca2+, cAMP, cGMP): "
+        "the enzymes that make or consume each, precursors, and the proteins each recruits or activates; makes "
+        "measured lipids and small molecules nodes of the network.",
+        source="curated by the aitia developers from Alberts MBoC ch. 15 and Reactome pathway descriptions",
+        licence="CC0", commercial_use=True,
     ),
     "omnipath": PriorInfo(
         name="omnipath", kind="signalling", folder="",
@@ -136,6 +146,7 @@ class PriorNetwork:
             df["databases"] = [[name] for _ in range(len(df))]
         self.edges = _collapse(df)
         self.name = name
+        self._node_set: set[str] | None = None
         self._index = {(s, t): i for i, (s, t) in enumerate(zip(self.edges["source"], self.edges["target"]))}
 
     def __len__(self) -> int:
@@ -206,9 +217,9 @@ class PriorNetwork:
             True
         """
         genes = [str(g) for g in genes]
-        members = measured_members(genes) if resolve else {g: [g] for g in genes}
-        w_all = self._weights(weighted)
         nodes = {n: i for i, n in enumerate(self.genes)}
+        members = self.members_of(genes) if resolve else {g: [g] for g in genes}
+        w_all = self._weights(weighted)
         src = self.edges["source"].map(nodes).to_numpy()
         tgt = self.edges["target"].map(nodes).to_numpy()
         v = np.zeros((len(genes), len(genes)))
@@ -226,6 +237,26 @@ class PriorNetwork:
         return EdgeScores(v, genes, name=f"prior:{self.name}:{kind}",
                           meta={"weighted": weighted, "resolve": resolve, "max_steps": max_steps, "decay": decay},
                           signs=self._direct_signs(genes, members, w_all))  # fmt: skip
+
+    def members_of(self, genes: Sequence[str]) -> dict[str, list[str]]:
+        """:func:`measured_members` for this network: a second messenger that is a node here stands for itself
+        only (its producers are proxies for networks that lack the messenger).
+
+        Example:
+            >>> load_prior("signaling+messengers").members_of(["PIP3"])["PIP3"]
+            ['PIP3']
+        """
+        messengers = {name for name, _ in _second_messengers().values()}
+        out = {}
+        for g, ms in measured_members(genes).items():
+            own = ms[0] in messengers and ms[0] in self._index_nodes()
+            out[g] = ms[:1] if own else [m for m in ms if m not in messengers] or ms
+        return out
+
+    def _index_nodes(self) -> set[str]:
+        if self._node_set is None:
+            self._node_set = set(self.edges["source"]) | set(self.edges["target"])
+        return self._node_set
 
     def _direct_signs(
         self, genes: list[str], members: dict[str, list[str]], weights: np.ndarray
@@ -332,13 +363,14 @@ def _second_messengers() -> dict[str, tuple[str, list[str]]]:
 
 
 def measured_members(names: Sequence[str]) -> dict[str, list[str]]:
-    """Gene symbols that a measured name stands for in a curated prior: the resolver's symbols (families,
-    aliases, phospho forms such as ``Akt_pT308``), else the producers of a second messenger (``PIP3`` -> class I
-    PI3K: a proxy), else the name itself.
+    """Nodes that a measured name stands for in a curated prior: the resolver's symbols (families, aliases,
+    phospho forms such as ``Akt_pT308``); for a second messenger its own node (``PIP3``, an entity of the
+    ``messengers`` prior) followed by its producers (class I PI3K: a proxy used only by networks without the
+    messenger's node); else the name itself.
 
     Example:
-        >>> measured_members(["Mek", "PIP3", "XYZ"])["PIP3"][:2]
-        ['PIK3CA', 'PIK3CB']
+        >>> measured_members(["Mek", "PIP3", "XYZ"])["PIP3"][:3]
+        ['PIP3', 'PIK3CA', 'PIK3CB']
     """
     from .genes import get_resolver
 
@@ -348,7 +380,8 @@ def measured_members(names: Sequence[str]) -> dict[str, list[str]]:
     for g in names:
         syms = r.resolve(str(g)).symbols
         if not syms and str(g).strip().lower() in proxies:
-            syms = proxies[str(g).strip().lower()][1]
+            canonical, producers = proxies[str(g).strip().lower()]
+            syms = [canonical, *producers]
         out[str(g)] = list(syms) or [str(g)]
     return out
 
@@ -412,6 +445,12 @@ def _builtin(name: str) -> PriorNetwork:
                               "pmids": df["pmids"].map(_split_pmids),
                               "databases": df["sources"].map(lambda v: _split_pmids(v) or ["omnipath"])})  # fmt: skip
         return PriorNetwork(edges, name=name)
+    if name == "messengers":
+        df = pd.read_csv(knowledge_path("second_messenger_edges.csv"), dtype={"source": str, "target": str})
+        edges = pd.DataFrame({"source": df["source"], "target": df["target"], "sign": df["sign"].astype(int),
+                              "pmids": [[] for _ in range(len(df))],
+                              "databases": [["textbook", "Reactome"] for _ in range(len(df))]})  # fmt: skip
+        return PriorNetwork(edges, name=name)
     if name in ("signaling", "signaling-nc"):
         info = PRIORS[name]
         stem = "signaling_open_human" if name == "signaling" else "signaling_nc_human"
@@ -446,6 +485,8 @@ def _prior_files(spec: str) -> list[Path]:
             from .sources.omnipath import omnipath_path
 
             files.append(omnipath_path())
+        elif part == "messengers":
+            files.append(Path(knowledge_path("second_messenger_edges.csv")))
         elif part in PRIORS:
             files.extend(sorted(Path(knowledge_path(PRIORS[part].folder)).glob("*")))
     return files

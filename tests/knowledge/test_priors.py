@@ -110,3 +110,22 @@ def test_gene_features_from_knowledge():
     assert both.values.shape[0] == 2 and both.dim > 1000
     with pytest.raises(DataValidationError, match="not recognised"):
         gene_features(["MAPK1"], sources=("pictures",))
+
+
+def test_second_messengers_are_nodes_of_the_default_network():
+    """A measured lipid is its own node (PIP3 recruits Akt; Plcg consumes PIP2), not a stand-in for its producers."""
+    from aitia.knowledge.evidence import evidence_for
+    from aitia.knowledge.priors import load_prior, measured_members
+
+    net = load_prior()
+    assert "messengers" in net.name and net.members_of(["PIP3", "Mek"]) == {
+        "PIP3": ["PIP3"],
+        "Mek": ["MAP2K1", "MAP2K2"],
+    }
+    assert measured_members(["PIP3"])["PIP3"][:2] == ["PIP3", "PIK3CA"]  # producers stay as proxies elsewhere
+    assert load_prior("signaling").members_of(["PIP3"])["PIP3"][0] == "PIK3CA"  # no messenger node: proxies
+    assert net.lookup("PLCG1", "PIP2").sign == -1 and net.lookup("PIP3", "AKT1").sign == 1
+    s = net.path_scores(["Plcg", "PIP2", "PIP3", "Akt", "PKC"], max_steps=2)
+    assert s["PIP3", "Akt"] > 0 and s["Plcg", "PIP2"] > 0 and s["PIP2", "PKC"] > 0  # PIP2 -> DAG -> PKC
+    ev = evidence_for("Plcg", "PIP2", store=None, prior=net)
+    assert ev.prior_hits and all(h.source.startswith("PLCG") for h in ev.prior_hits)
