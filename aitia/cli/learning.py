@@ -17,7 +17,7 @@ def learn(
     method: str = typer.Option(
         "supervised",
         "--method",
-        help="correlation | partial_correlation | pc | ges | notears | mrcl | supervised | deep | ensemble.",
+        help="correlation | partial_correlation | pc | ges | boss | notears | mrcl | supervised | deep | ensemble.",
     ),
     prior: str = typer.Option(
         None, "--prior", help="Edge-list file (source,target[,score]) or trrust / collectri."
