@@ -117,3 +117,10 @@ def test_predict_cli():
 def test_report_cli_errors(tmp_path):
     res = runner.invoke(app, ["report", str(tmp_path)])
     assert res.exit_code == 2 and "not a run directory" in res.output
+
+
+def test_learn_help_lists_every_registered_learner():
+    from aitia.causal import learners
+
+    help_text = " ".join(runner.invoke(app, ["learn", "--help"], terminal_width=400).output.split())
+    assert all(name in help_text for name in learners.available()), help_text
