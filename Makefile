@@ -26,7 +26,7 @@ install-local: install
 
 demo: install
 	$(BIN)/aitia bench baselines --dataset sachs
-	$(BIN)/aitia loop --dataset sachs --out runs/demo-sachs
+	$(BIN)/aitia loop --dataset sachs --seeds 3 --out runs/demo-sachs
 
 # Fast suite (slow tests deselected in pyproject.toml); prints the 10 slowest tests.
 test: install

@@ -28,6 +28,9 @@ def loop(
     rag: bool = typer.Option(True, "--rag/--no-rag", help="Use the literature store if one is built."),
     context: str = typer.Option(None, "--context", help="Experimental context for hypotheses."),
     seed: int = typer.Option(0, "--seed"),
+    seeds: int = typer.Option(
+        1, "--seeds", min=1, max=50, help="Random-arm replicates: the report shows their mean and 95% CI."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Hypothesis-to-validation loop: hypothesise, learn with priors, validate on held-out interventions, pick the
@@ -41,7 +44,7 @@ def loop(
     dataset = dataset or datasets.default_dataset()
 
     cfg = LoopConfig(dataset=dataset, learners=split_csv(learners) or ["correlation"], rounds=rounds, llm=llm,
-                     rag=rag, context=context, seed=seed)  # fmt: skip
+                     rag=rag, context=context, seed=seed, random_seeds=seeds)  # fmt: skip
     run_dir = out or get_settings().runs_dir / f"loop-{dataset}-{_time.strftime('%Y%m%d-%H%M%S')}"
     st = built_store(enabled=rag)
     result = run_loop(

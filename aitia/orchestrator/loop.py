@@ -57,6 +57,11 @@ class LoopConfig(BaseModel):
         default_factory=lambda: get_settings().seed,
         description="Seed of the random arm and first reveal (AITIA_SEED).",
     )
+    random_seeds: int = Field(
+        default=1, ge=1, le=50,
+        description="Replicates of the random arm (each its own random picks); with more than one the report shows "
+        "the random curve's mean and 95% CI instead of one noisy line.",
+    )  # fmt: skip
 
 
 class ArmResult(BaseModel):
@@ -93,6 +98,13 @@ class LoopRound(BaseModel):
     round: int = Field(description="0 = before any chosen experiment.")
     active: ArmResult = Field(description="Experiments chosen by suggest_experiments.")
     random: ArmResult = Field(description="Experiments chosen at random (the baseline).")
+    random_replicates: list[ArmResult] = Field(
+        default_factory=list, description="Further random-arm replicates (LoopConfig.random_seeds > 1)."
+    )
+
+    def random_arms(self) -> list[ArmResult]:
+        """Every random-arm replicate, the first one included."""
+        return [self.random, *self.random_replicates]
 
 
 class LoopResult(BaseModel):
@@ -236,13 +248,18 @@ def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, An
         ]
         state = {"revealed": {"active": list(first), "random": list(first)}, "rounds": [], "picks": []}
         run.save_state(state)
+    first = [
+        str(x) for x in np.random.default_rng(config.seed).choice(pool, config.initial_reveal, replace=False)
+    ]
+    for i in range(1, config.random_seeds):  # replicates share the first reveal, then pick on their own
+        state["revealed"].setdefault(f"random:{i}", list(first))
     rounds = [LoopRound.model_validate(r) for r in state["rounds"]]
     effects = _observed_effects(adata) if config.predictor and len(rounds) <= config.rounds else None
     last_scores: dict[str, EdgeScores] = {}
 
     for r in range(len(rounds), config.rounds + 1):
         arms: dict[str, ArmResult] = {}
-        for arm in ("active", "random"):
+        for arm in ("active", "random", *(f"random:{i}" for i in range(1, config.random_seeds))):
             revealed = set(state["revealed"][arm])
             held = [s for s in pool if s not in revealed]
             train = _subset_rows(adata, revealed)
@@ -275,7 +292,10 @@ def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, An
                     ranking = [x.model_dump() for x in ranked]
                     strategy = config.acquisition
                 else:
-                    rng = np.random.default_rng([config.seed, r])
+                    replicate = int(arm.partition(":")[2] or 0)
+                    rng = np.random.default_rng(
+                        [config.seed, r] if replicate == 0 else [config.seed, r, replicate]
+                    )
                     picks = [
                         str(x) for x in rng.choice(held, min(config.per_round, len(held)), replace=False)
                     ]
@@ -286,7 +306,8 @@ def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, An
                 m["picks"] = picks
                 state["revealed"][arm] = sorted(revealed | set(picks))
             arms[arm] = ArmResult.model_validate(m)
-        record = LoopRound(round=r, active=arms["active"], random=arms["random"])
+        record = LoopRound(round=r, active=arms["active"], random=arms["random"],
+                           random_replicates=[arms[f"random:{i}"] for i in range(1, config.random_seeds)])  # fmt: skip
         rounds.append(record)
         state["rounds"] = [x.model_dump() for x in rounds]
         run.save_state(state)
@@ -337,8 +358,12 @@ def _round_summary(record: LoopRound, gold_name: str | None) -> str:
     a, b = record.active, record.random
     parts = [f"round {record.round}:"]
     if gold_name:
-        parts.append(f"AUROC vs {gold_name} active {a.auroc.get(gold_name, float('nan')):.3f} / random "
-                     f"{b.auroc.get(gold_name, float('nan')):.3f};")  # fmt: skip
+        rand = [x.auroc.get(gold_name, float("nan")) for x in record.random_arms()]
+        rtxt = f"{b.auroc.get(gold_name, float('nan')):.3f}" if len(rand) == 1 else (
+            f"{np.nanmean(rand):.3f} (mean of {len(rand)})")  # fmt: skip
+        parts.append(
+            f"AUROC vs {gold_name} active {a.auroc.get(gold_name, float('nan')):.3f} / random {rtxt};"
+        )
     parts.append(
         f"held-out interventions active {a.heldout_auroc if a.heldout_auroc is not None else float('nan'):.3f}"
     )

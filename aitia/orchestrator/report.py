@@ -101,11 +101,18 @@ def _learning(rounds: list[Any], value: Any, label: str) -> bytes:
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    for arm, style in (("active", "o-"), ("random", "s--")):
-        pts = [(r.round, value(getattr(r, arm))) for r in rounds]
-        pts = [(x, y) for x, y in pts if y is not None and not math.isnan(y)]
-        if pts:
-            ax.plot(*zip(*pts), style, label=f"{arm} experiment choice")
+    pts = [(r.round, value(r.active)) for r in rounds]
+    pts = [(x, y) for x, y in pts if y is not None and not math.isnan(y)]
+    if pts:
+        ax.plot(*zip(*pts), "o-", label="active experiment choice")
+    band = [(r.round, *_random_summary(r, value)) for r in rounds]
+    band = [(x, m, lo, hi, n) for x, m, lo, hi, n in band if m is not None]
+    if band:
+        xs, ms, los, his, ns = zip(*band)
+        legend = "random experiment choice" + (f" (mean, 95% CI over {max(ns)} seeds)" if max(ns) > 1 else "")
+        ax.plot(xs, ms, "s--", label=legend)
+        if max(ns) > 1:
+            ax.fill_between(xs, los, his, alpha=0.2)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel="round", ylabel=label, title="accuracy per round")
     ax.legend(fontsize=8)
@@ -220,6 +227,19 @@ def _columns(rounds: list[Any]) -> list[tuple[str, str, Any]]:
     return cols
 
 
+def _random_summary(r: Any, value: Any) -> tuple[float | None, float | None, float | None, int]:
+    """Mean, 95% CI bounds and count of a round's random-arm replicates (one replicate: the value, no interval)."""
+    vals = [value(a) for a in r.random_arms()] if hasattr(r, "random_arms") else [value(r.random)]
+    vals = [v for v in vals if v is not None and not math.isnan(v)]
+    if not vals:
+        return None, None, None, 0
+    m = float(np.mean(vals))
+    if len(vals) == 1:
+        return m, m, m, 1
+    half = 1.96 * float(np.std(vals, ddof=1)) / math.sqrt(len(vals))
+    return m, m - half, m + half, len(vals)
+
+
 def _fmt(v: float | None) -> str:
     if v is None:
         return ""
@@ -230,7 +250,8 @@ def _comparison(rounds: list[Any], label: str, value: Any) -> str:
     if len(rounds) < 2:
         return "With one round, active and random choice cannot be compared yet."
     a = [value(r.active) for r in rounds[1:]]
-    b = [value(r.random) for r in rounds[1:]]
+    b = [_random_summary(r, value)[0] for r in rounds[1:]]
+    n_seeds = max((_random_summary(r, value)[3] for r in rounds[1:]), default=1)
     pairs = [
         (x, y)
         for x, y in zip(a, b)
@@ -241,9 +262,20 @@ def _comparison(rounds: list[Any], label: str, value: Any) -> str:
     wins = sum(x > y for x, y in pairs)
     mean = float(np.mean([x - y for x, y in pairs]))
     verdict = "ahead of" if mean > 0 else "behind" if mean < 0 else "level with"
+    if n_seeds > 1:
+        last = _random_summary(rounds[-1], value)
+        ci = (
+            f" (last round: random {last[0]:.3f}, 95% CI [{last[1]:.3f}, {last[2]:.3f}])"
+            if last[0] is not None
+            else ""
+        )
+        return (f"On {label}, active choice is {verdict} the mean of {n_seeds} random replicates by {abs(mean):.3f} "
+                f"on average over rounds 1-{rounds[-1].round} ({wins} of {len(pairs)} rounds better){ci}. One "
+                "dataset and one active run: see `benchmarks/acquisition.py` for many seeds and data sets.")  # fmt: skip
     return (f"On {label}, active choice is {verdict} random by {abs(mean):.3f} on average over rounds 1-"
             f"{rounds[-1].round} ({wins} of {len(pairs)} rounds better). One seed on one dataset: this is an "
-            "anecdote, not a benchmark (see `benchmarks/` for seeds and error bars).")  # fmt: skip
+            "anecdote, not a benchmark (see `benchmarks/` for seeds and error bars; `aitia loop --seeds N` "
+            "replicates the random arm).")  # fmt: skip
 
 
 def _summary(run: Run, rounds: list[Any], edge_rows: list[dict[str, Any]], scores: dict[str, Any], truth: Any,
@@ -265,8 +297,12 @@ def _summary(run: Run, rounds: list[Any], edge_rows: list[dict[str, Any]], score
     last = rounds[-1] if rounds else None
     if last is not None:
         value = headline[2](last.active)
+        m, lo, hi, n = _random_summary(last, headline[2])
+        rand = (
+            _fmt(m) if n <= 1 else f"{_fmt(m)} (mean of {n} random replicates, 95% CI [{lo:.3f}, {hi:.3f}])"
+        )
         lines.append(f"- After round {last.round}: {headline[0]} {_fmt(value)} with chosen experiments, "
-                     f"{_fmt(headline[2](last.random))} with random ones {cite(last.active.event)}.")  # fmt: skip
+                     f"{rand} with random ones {cite(last.active.event)}.")  # fmt: skip
         genes = next(iter(scores.values())).genes
         held = [s for s in truth.labels.sources if s not in set(last.active.revealed) and s in set(genes)]
         if held:

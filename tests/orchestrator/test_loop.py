@@ -237,3 +237,19 @@ def test_report_layout_holds_at_1280px_in_a_browser(tmp_path, sim):
     dom = subprocess.run([browser, *flags, (tmp_path / "probe.html").as_uri()], capture_output=True, text=True,
                          timeout=120).stdout  # fmt: skip
     assert 'data-overflow="false"' in dom and 'data-tables="2"' in dom
+
+
+def test_random_arm_replicates_give_a_confidence_interval(tmp_path):
+    """--seeds N: N random arms with their own picks; the report states the mean and 95% CI, not one noisy line."""
+    from aitia.orchestrator.loop import LoopConfig, run_loop
+
+    cfg = LoopConfig(dataset="sachs", rounds=1, learners=["correlation"], predictor="", rag=False, random_seeds=3)
+    res = run_loop(cfg, tmp_path / "run")
+    last = res.rounds[-1]
+    assert len(last.random_arms()) == 3 and len(res.rounds[0].random_replicates) == 2
+    picks = {tuple(a.revealed) for a in last.random_arms()}
+    assert all(len(p) == 2 for p in picks)  # each replicate revealed the shared first gene plus its own pick
+    md = (tmp_path / "run" / "report.md").read_text()
+    assert "mean of 3 random replicates, 95% CI [" in md
+    again = run_loop(cfg, tmp_path / "run")  # resuming a finished run repeats nothing and agrees
+    assert [a.revealed for a in again.rounds[-1].random_arms()] == [a.revealed for a in last.random_arms()]
