@@ -61,7 +61,9 @@ def _strong_effects(truth, pool: list[str], quantile: float = 0.9) -> dict[str, 
     return {s: int((v >= cut).sum()) for s, v in per.items()}
 
 
-def _curve(adata, truth, graph, strategy: str, seed: int, rounds: int) -> tuple[list[float], list[float], list[float]]:
+def _curve(
+    adata, truth, graph, strategy: str, seed: int, rounds: int
+) -> tuple[list[float], list[float], list[float]]:
     from aitia.causal.acquisition import get
     from aitia.causal.evaluate import edge_metrics
     from aitia.causal.learners.correlation import shrunk_precision

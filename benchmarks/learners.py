@@ -38,6 +38,8 @@ def _learner(method: str, device: str, small: bool = False):
     kw = dict(NO_INT) if "no-int" in variant else {}
     if "struct" in variant:
         kw["use_label_structure"] = True
+    if variant == "paper":
+        kw["settings"] = "paper"
     if name in ("deep", "notears"):
         kw["device"] = device
     if name == "ensemble":
@@ -233,7 +235,7 @@ def main() -> None:
               f"{r['peak_mem_mb']:.0f}MB {extra}", flush=True)  # fmt: skip
 
     if "kemmeren" in args.suite:
-        for m in ["label-propensity", "random", "correlation", "partial_correlation", "pc", "boss", "notears", "mrcl",
+        for m in ["label-propensity", "random", "correlation", "partial_correlation", "pc", "boss", "notears", "mrcl", "mrcl:paper",
                   "supervised:no-int", "supervised", "supervised:struct", "supervised:shuffled-labels", "deep:no-int",
                   "deep", "ensemble"]:  # fmt: skip
             add("kemmeren-mrcl (25 inst.)", m, run_kemmeren)

@@ -115,6 +115,20 @@ def test_mrcl_needs_labels(dag_data):
         learners.get("mrcl").fit(adata)
 
 
+def test_mrcl_paper_settings():
+    """The published reference code's settings are available and differ from aitia's; a typo is refused."""
+    from aitia import datasets
+
+    adata = datasets.load("kemmeren-mrcl", instance=0)
+    train = datasets.ground_truth("kemmeren-mrcl", "train", instance=0)
+    ours = learners.get("mrcl").fit(adata, labels=train)
+    paper = learners.get("mrcl", settings="paper").fit(adata, labels=train)
+    assert paper.gamma_a_ == 1e-3 and ours.gamma_a_ != paper.gamma_a_ or ours.bandwidth_ != paper.bandwidth_
+    assert np.all(np.diag(paper.predict_scores().values) == 0)
+    with pytest.raises(DataValidationError, match="not recognised"):
+        learners.get("mrcl", settings="published").fit(adata, labels=train)
+
+
 def test_causallearn_adapter_encoding():
     g = np.array([[0, -1, -1], [1, 0, 0], [-1, 0, 0]])  # X1 -> X2, X1 - X3
     s = learners.causallearn_to_scores(g)

@@ -243,7 +243,9 @@ def test_random_arm_replicates_give_a_confidence_interval(tmp_path):
     """--seeds N: N random arms with their own picks; the report states the mean and 95% CI, not one noisy line."""
     from aitia.orchestrator.loop import LoopConfig, run_loop
 
-    cfg = LoopConfig(dataset="sachs", rounds=1, learners=["correlation"], predictor="", rag=False, random_seeds=3)
+    cfg = LoopConfig(
+        dataset="sachs", rounds=1, learners=["correlation"], predictor="", rag=False, random_seeds=3
+    )
     res = run_loop(cfg, tmp_path / "run")
     last = res.rounds[-1]
     assert len(last.random_arms()) == 3 and len(res.rounds[0].random_replicates) == 2

@@ -22,17 +22,23 @@ logger = logging.getLogger(__name__)
 
 
 def pair_histograms(
-    z: np.ndarray, bins: int = 30, lim: float = 3.0
+    z: np.ndarray, bins: int = 30, lim: float = 3.0, out_of_range: str = "clip", diagonal: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Normalised 2-D histograms of every ordered pair: returns (features, src, tgt)."""
+    """Normalised 2-D histograms of every ordered pair: returns (features, src, tgt).
+
+    ``out_of_range``: ``clip`` counts points beyond ``lim`` in the edge bins; ``ignore`` drops them (the MRCL
+    reference code). ``diagonal``: also the self-pairs (i, i) (the reference code featurises all p^2 labels)."""
     n, p = z.shape
+    inside = np.abs(z) <= lim
     b = np.clip(((z + lim) / (2 * lim) * bins).astype(int), 0, bins - 1)
-    src, tgt = np.nonzero(~np.eye(p, dtype=bool))
+    src, tgt = np.nonzero(np.ones((p, p), bool) if diagonal else ~np.eye(p, dtype=bool))
     feats = np.zeros((len(src), bins * bins), dtype=np.float32)
     for k in range(len(src)):
         idx = b[:, src[k]] * bins + b[:, tgt[k]]
-        feats[k] = np.bincount(idx, minlength=bins * bins)
-    feats /= n
+        if out_of_range == "ignore":
+            idx = idx[inside[:, src[k]] & inside[:, tgt[k]]]
+        counts = np.bincount(idx, minlength=bins * bins)
+        feats[k] = counts / max(counts.sum(), 1)
     return feats, src, tgt
 
 
@@ -49,6 +55,12 @@ class MRCLLearner(BaseLearner):
         prior_weight: blend of the final ranking with the prior.
         max_samples: rows used for the pair histograms (random subsample above this; None: all).
         random_state: seed (PCA, subsampling).
+        settings: ``aitia`` (the arguments above) or ``paper``: the published reference code's settings
+            (Steven-M-Hill/MRCL ``mrcl.R`` and ``experimentParameters.R``): 100 PCA components, points outside
+            [-3, 3] ignored, all p^2 pairs featurised, kernel exp(-d^2 / w^2) with w the mean distance to the 50
+            nearest labels (averaged over 100 random labels), intrinsic and ambient regularisation 0.001 each.
+            aitia's own settings differ (30 components, clipped histograms, median 10th-neighbour bandwidth,
+            Laplacian weight 1e3, ambient weight by 3-fold CV); `benchmarks/learners.py` reports both.
     """
 
     name = "mrcl"
@@ -57,7 +69,7 @@ class MRCLLearner(BaseLearner):
 
     def __init__(self, bins: int = 30, n_components: int = 30, n_neighbors: int = 10, gamma_a: float | str = "cv",
                  gamma_i: float = 1e3, prior_weight: float = 0.0, max_samples: int | None = 5000,
-                 random_state: int = 0) -> None:  # fmt: skip
+                 random_state: int = 0, settings: str = "aitia") -> None:  # fmt: skip
         self.bins = bins
         self.n_components = n_components
         self.n_neighbors = n_neighbors
@@ -66,6 +78,7 @@ class MRCLLearner(BaseLearner):
         self.prior_weight = prior_weight
         self.max_samples = max_samples
         self.random_state = random_state
+        self.settings = settings
 
     def fit(
         self, adata: AnnData, prior: EdgeScores | None = None, labels: EdgeLabels | None = None
@@ -83,14 +96,28 @@ class MRCLLearner(BaseLearner):
             raise DataValidationError(
                 "MRCL is semi-supervised: pass labels=EdgeLabels (or a prior to derive them)."
             )
+        if self.settings not in ("aitia", "paper"):
+            raise DataValidationError(
+                f"MRCL settings {self.settings!r} not recognised. Options: aitia, paper."
+            )
+        paper = self.settings == "paper"
         z = self._standardize(self._matrix(adata, max_samples=self.max_samples, seed=self.random_state))
-        feats, src, tgt = pair_histograms(z, self.bins)
-        k = min(self.n_components, feats.shape[1], len(feats) - 1)
+        feats, src, tgt = pair_histograms(
+            z, self.bins, out_of_range="ignore" if paper else "clip", diagonal=paper
+        )
+        k = min(100 if paper else self.n_components, feats.shape[1], len(feats) - 1)
         emb = PCA(n_components=k, random_state=self.random_state).fit_transform(feats)
         d2 = cdist(emb, emb, "sqeuclidean")
-        knn = np.sort(np.sqrt(d2), axis=1)[:, min(self.n_neighbors, len(emb) - 1)]
-        sigma = float(np.median(knn)) or 1.0
-        K = np.exp(-d2 / (2 * sigma**2))
+        if paper:  # mean distance to the 50 nearest labels, averaged over 100 random labels; exp(-d^2 / w^2)
+            rng = np.random.default_rng(self.random_state)
+            rows = rng.permutation(len(emb))[: min(100, len(emb))]
+            nn = np.sort(np.sqrt(d2[rows]), axis=1)[:, : min(50, len(emb))]
+            sigma = float(nn.mean()) or 1.0
+            K = np.exp(-d2 / sigma**2)
+        else:
+            knn = np.sort(np.sqrt(d2), axis=1)[:, min(self.n_neighbors, len(emb) - 1)]
+            sigma = float(np.median(knn)) or 1.0
+            K = np.exp(-d2 / (2 * sigma**2))
         W = K.copy()
         np.fill_diagonal(W, 0.0)
         deg = W.sum(1)
@@ -99,14 +126,17 @@ class MRCLLearner(BaseLearner):
         y = y_mat[src, tgt]
         lab = ~np.isnan(y)
         LK = L @ K
-        if self.gamma_a == "cv":
-            gamma_a = self._select_gamma_a(K, LK, y, lab)
+        if paper:
+            gamma_a, gamma_i = 1e-3, 1e-3
+        elif self.gamma_a == "cv":
+            gamma_a, gamma_i = self._select_gamma_a(K, LK, y, lab), self.gamma_i
         else:
-            gamma_a = float(self.gamma_a)
+            gamma_a, gamma_i = float(self.gamma_a), self.gamma_i
         self.gamma_a_ = gamma_a
-        f = self._laprls(K, LK, y, lab, gamma_a)
+        f = self._laprls(K, LK, y, lab, gamma_a, gamma_i)
         scores = np.zeros((self.n_genes_, self.n_genes_))
         scores[src, tgt] = f
+        np.fill_diagonal(scores, 0.0)  # self-pairs only shape the manifold (settings="paper")
         self.decision_ = scores.copy()
         if self.prior_ is not None and self.prior_weight > 0:
             from .correlation import rank01
@@ -116,13 +146,13 @@ class MRCLLearner(BaseLearner):
         self.bandwidth_ = sigma
         return self
 
-    def _laprls(
-        self, K: np.ndarray, LK: np.ndarray, y: np.ndarray, lab: np.ndarray, gamma_a: float
-    ) -> np.ndarray:
+    def _laprls(self, K: np.ndarray, LK: np.ndarray, y: np.ndarray, lab: np.ndarray, gamma_a: float,
+                gamma_i: float | None = None) -> np.ndarray:  # fmt: skip
         """Laplacian-regularised least squares (Belkin, Niyogi & Sindhwani 2006): returns f on every pair."""
+        gamma_i = self.gamma_i if gamma_i is None else gamma_i
         n, n_l = len(y), max(int(lab.sum()), 1)
         yl = np.where(lab, 2 * np.nan_to_num(y) - 1, 0.0)
-        A = lab[:, None] * K + gamma_a * n_l * np.eye(n) + (self.gamma_i * n_l / n**2) * LK
+        A = lab[:, None] * K + gamma_a * n_l * np.eye(n) + (gamma_i * n_l / n**2) * LK
         return K @ np.linalg.solve(A, yl)
 
     def _select_gamma_a(self, K: np.ndarray, LK: np.ndarray, y: np.ndarray, lab: np.ndarray) -> float:
