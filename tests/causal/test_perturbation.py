@@ -273,3 +273,24 @@ def test_sparse_screens_are_stored_by_observed_pair():
     assert np.array_equal(re.row(1, 0)[1][:-1], t.row(0, 0)[1], equal_nan=True)
     pred = P.get("mean").fit(t).predict([("l0", "P5"), ("l0", "P5")])  # a repeated query: one row
     assert len(pred.label_rows) == 1
+
+
+def test_expression_scorecard(multi_context):
+    """The mean predictor is the baseline (ratios 1); a predictor with the true graph beats it and recognises its
+    perturbations; the same predictions assigned to the wrong perturbations do not."""
+    from aitia.causal.perturbation.scorecard import expression_scorecard, split_half_effects
+
+    adata, graph, eff = multi_context
+    train, q = P.split(eff, "unseen_pair", seed=0)
+    mean = expression_scorecard(P.get("mean").fit(train).predict(q), eff, train)
+    assert mean.l2_ratio == pytest.approx(1.0) and mean.deg_weighted_mae_ratio == pytest.approx(1.0)
+    pred = P.get("graph").fit(train, prior=graph.to_scores(list(adata.var_names))).predict(q)
+    card = expression_scorecard(pred, eff, train, ceiling=split_half_effects(adata))
+    assert card.l2_ratio < 1 and card.discrimination < 0.2 and card.de_overlap > mean.de_overlap
+    assert card.ceiling_l2_ratio is not None
+    wrong = pred.reindex(pred.contexts, pred.perturbations, pred.genes)
+    wrong.effect_rows = wrong.effect_rows[::-1].copy()
+    assert expression_scorecard(wrong, eff, train).discrimination > 0.3
+    with pytest.raises(DataValidationError, match="labels only"):
+        labels_only = EffectTable.from_frame(eff.to_frame().drop(columns=["effect"]))
+        expression_scorecard(pred, labels_only, train)
