@@ -24,6 +24,7 @@ from .evaluate import (
 )
 from .graph_predictor import GraphPredictor
 from .knn import KNNPredictor
+from .scorecard import ExpressionScorecard, expression_scorecard, split_half_effects
 from .simple import LinearPredictor, MeanPredictor
 
 _REGISTRY: dict[str, type[BasePredictor]] = {
@@ -47,6 +48,9 @@ def get(name: str, **kwargs: Any) -> BasePredictor:
 
 __all__ = [
     "SPLITS",
+    "ExpressionScorecard",
+    "expression_scorecard",
+    "split_half_effects",
     "BasePredictor",
     "ContextTransferPredictor",
     "EnsemblePredictor",
