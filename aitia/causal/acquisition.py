@@ -175,6 +175,11 @@ def available() -> list[str]:
     return list(_REGISTRY)
 
 
+def register(name: str, cls: type[Strategy]) -> None:
+    """Register a strategy class under ``name`` (e.g. ``llm_rerank``, which lives above this layer)."""
+    _REGISTRY[name] = cls
+
+
 def get(name: str, **kwargs: Any) -> Strategy:
     """A new strategy by name (``diversity``, ``seed``)."""
     return create(_REGISTRY, name, "Acquisition strategy", **kwargs)  # type: ignore[no-any-return]

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..config import get_settings
 from ..errors import AitiaError
 from ..run import Run, write_atomic
+from . import rerank as _rerank  # noqa: F401 - registers the llm_rerank acquisition strategy
 
 logger = logging.getLogger(__name__)
 
@@ -284,7 +285,12 @@ def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, An
             # pick the next experiments
             if r < config.rounds and held:
                 if arm == "active":
-                    ranked = get_strategy(config.acquisition, seed=config.seed + r).rank(
+                    extra = (
+                        {"backend": config.llm, "dataset": config.dataset}
+                        if config.acquisition == "llm_rerank"
+                        else {}
+                    )
+                    ranked = get_strategy(config.acquisition, seed=config.seed + r, **extra).rank(
                         [s.values for s in members.values()] + [prior.values], genes, held, config.per_round,
                         prior=prior.values,
                     )  # fmt: skip

@@ -51,3 +51,43 @@ def test_loop_uses_the_configured_strategy(tmp_path):
     with pytest.raises(AitiaError, match="not recognised"):
         run_loop(LoopConfig(dataset="dream4-10-1", acquisition="oracle"), tmp_path / "bad")
     assert not (tmp_path / "bad").exists()
+
+
+def test_llm_rerank_orders_the_shortlist_over_the_wire_and_falls_back_offline():
+    import json
+
+    from aitia.knowledge.llm import OpenAIBackend
+    from aitia.orchestrator.rerank import LLMRerankStrategy
+
+    from .fake_openai import FakeOpenAI, completion
+
+    numeric = A.get("information_gain", seed=1).rank(_mats(), GENES, GENES, k=4)
+    last = numeric[-1].perturbation
+    offline = LLMRerankStrategy(backend="none", shortlist=4, seed=1).rank(_mats(), GENES, GENES, k=2)
+    assert [p.perturbation for p in offline] == [p.perturbation for p in numeric[:2]]
+    assert "no LLM configured" in offline[0].reason
+    with FakeOpenAI() as server:
+        server.script.extend([
+            ("json", completion(json.dumps({"order": [last, "NOT_A_CANDIDATE"], "reasons": {last: "a hub upstream of the rest"}}))),
+            ("json", completion("I would rather not say.")),
+        ])  # fmt: skip
+        backend = OpenAIBackend("fake-model", base_url=server.base_url, api_key="k")
+        s = LLMRerankStrategy(backend=backend, shortlist=4, seed=1)
+        picks = s.rank(_mats(), GENES, GENES, k=2)
+        assert picks[0].perturbation == last and "a hub upstream" in picks[0].reason  # the LLM's pick first
+        assert picks[1].perturbation == numeric[0].perturbation  # the rest keep the numerical order
+        prompt = server.requests[0]["body"]["messages"][0]["content"]
+        assert all(p.perturbation in prompt for p in numeric)
+        garbage = LLMRerankStrategy(backend=backend, shortlist=4, seed=2).rank(_mats(1), GENES, GENES, k=1)
+        assert "unusable" in garbage[0].reason
+
+
+def test_loop_runs_with_llm_rerank_offline(tmp_path):
+    cfg = LoopConfig(dataset="sachs", rounds=1, learners=["correlation"], predictor="", rag=False,
+                     acquisition="llm_rerank")  # fmt: skip
+    from aitia.run import Run
+
+    res = run_loop(cfg, tmp_path / "run")
+    active = [c for c in Run.open(tmp_path / "run").events("experiment_choice") if c["arm"] == "active"][0]
+    assert active["strategy"] == "llm_rerank" and "numerical order" in active["ranking"][0]["reason"]
+    assert res.rounds[0].active.picks
