@@ -74,6 +74,9 @@ def main() -> None:
     ap.add_argument("--data", default=str(DEFAULT_DATA))
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--k", type=int, default=20)
+    ap.add_argument(
+        "--llm", default=None, help="also the LLM path on DE (openai | local); cached, ~626 prompts"
+    )
     args = ap.parse_args()
     from aitia.knowledge.gene_features import gene_features
 
@@ -94,6 +97,28 @@ def main() -> None:
             rows.append(row)
             print(row, flush=True)
     print_table("PerturbQA Jurkat, unseen perturbations (per-gene AUROC; authors' split)", rows)
+    if args.llm:
+        print(_llm_row(args.data, args.llm))
+    else:
+        print(
+            "LLM path (DE): skipped - run with --llm openai (and AITIA_LLM_BASE_URL / OPENAI_API_KEY) to score it."
+        )
+
+
+def _llm_row(data: str, backend: str) -> str:
+    """Per-gene AUROC of the LLM path on the DE task (readout genes of each test perturbation asked in batches)."""
+    from aitia.causal import perturbation as P
+    from aitia.knowledge.llm_effects import llm_de_predictions
+
+    _, test, _ = _tables(Path(data), "de")
+    frame = test.to_frame()
+    genes_for = {p: list(g["gene"]) for p, g in frame.groupby("perturbation")}
+    t0 = time.perf_counter()
+    pred, stats = llm_de_predictions(test.pairs(), genes_for, backend=backend, progress=True)
+    m = P.evaluate_predictions(pred, test)
+    return (f"LLM path (DE, {pred.meta['predictor']}): per-gene AUROC {m.per_gene_auroc:.3f}; {stats.calls} prompts "
+            f"({stats.cache_hits} cached), {stats.unusable_batches} unusable batches, {stats.missing_genes} genes "
+            f"unanswered; {time.perf_counter() - t0:.0f} s")  # fmt: skip
 
 
 if __name__ == "__main__":

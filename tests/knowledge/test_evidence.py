@@ -82,3 +82,38 @@ def test_negation_and_independence_are_never_support(sentence):
     from aitia.knowledge.evidence import extract_claims
 
     assert all(c.negated for c in extract_claims(sentence))
+
+
+def test_llm_de_predictions_over_the_wire():
+    """The LLM path: batches of readout genes per perturbation, probabilities read from JSON, a bad batch gets 0.5
+    (counted, never NaN), the result scores with the usual metric; offline it refuses in one line."""
+    import json
+
+    import pandas as pd
+
+    from aitia.causal import perturbation as P
+    from aitia.knowledge.llm import LLMError, OpenAIBackend
+    from aitia.knowledge.llm_effects import llm_de_predictions
+    from aitia.types.effects import EffectTable
+
+    from ..orchestrator.fake_openai import FakeOpenAI, completion
+
+    q = pd.DataFrame({"context": ["jurkat", "jurkat"], "perturbation": ["AAMP", "TP53"]})
+    genes_for = {"AAMP": ["G1", "G2", "G3"], "TP53": ["G1", "G2", "G3"]}
+    with pytest.raises(LLMError, match="needs a language model"):
+        llm_de_predictions(q, genes_for, backend="none")
+    with FakeOpenAI() as server:
+        server.script.extend([
+            ("json", completion(json.dumps({"G1": 0.9, "G2": 0.1}))),
+            ("json", completion(json.dumps({"G3": "high"}))),
+            ("json", completion("no idea")),
+            ("json", completion(json.dumps({"G3": 0.2}))),
+        ])  # fmt: skip
+        backend = OpenAIBackend("fake-model", base_url=server.base_url, api_key="k", concurrency=1)
+        table, stats = llm_de_predictions(q, genes_for, backend=backend, batch_size=2)
+    assert stats.calls == 4 and stats.unusable_batches == 1 and stats.missing_genes == 1
+    aamp, tp53 = table.row(0, 0)[1], table.row(0, 1)[1]
+    assert aamp.tolist() == pytest.approx([0.9, 0.1, 0.5]) and tp53.tolist() == pytest.approx([0.5, 0.5, 0.2])
+    truth = EffectTable.from_frame(pd.DataFrame({"context": "jurkat", "perturbation": ["AAMP"] * 3 + ["TP53"] * 3,
+                                                 "gene": ["G1", "G2", "G3"] * 2, "label": [1, 0, 0, 0, 1, 1]}))  # fmt: skip
+    assert P.evaluate_predictions(table, truth).n_test_pairs == 2
