@@ -23,6 +23,8 @@ from ..errors import AitiaError
 logger = logging.getLogger(__name__)
 
 _MODELS: dict[str, Any] = {}
+#: Texts embedded by the numpy forward pass when the torch model is not loaded yet (queries, not ingestion).
+NUMPY_QUERY_MAX = 16
 
 
 def _load_minilm(device: str) -> Any:
@@ -68,14 +70,25 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
         keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
         missing = [i for i, k in enumerate(keys) if k not in self._cache]
         if missing:
-            model = _load_minilm(self.device)
-            vecs = model.encode(
-                [texts[i] for i in missing],
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-                convert_to_numpy=True,
-            ).astype(np.float32)
+            todo = [texts[i] for i in missing]
+            if self.device not in _MODELS and len(todo) <= NUMPY_QUERY_MAX:
+                # a few queries in a fresh process: the numpy forward pass, without ~6 s of torch and
+                # sentence-transformers imports (identical vectors to ~1e-7; ingestion batches stay on torch)
+                from .minilm_numpy import numpy_minilm
+
+                vecs = numpy_minilm().encode(todo)
+            else:
+                vecs = (
+                    _load_minilm(self.device)
+                    .encode(
+                        todo,
+                        batch_size=self.batch_size,
+                        normalize_embeddings=True,
+                        show_progress_bar=False,
+                        convert_to_numpy=True,
+                    )
+                    .astype(np.float32)
+                )
             for i, v in zip(missing, vecs):
                 self._cache[keys[i]] = v
         out = [self._cache[k] for k in keys]

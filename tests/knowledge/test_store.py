@@ -204,3 +204,16 @@ def test_year_filter_on_an_undated_store_says_why(tmp_path):
     s.add_documents([Document(id="d2", text="MDM2 degrades TP53.", year=2001)], progress=False)
     assert [h.doc_id for h in s.search("TP53", year_max=2030)] == ["d2"]
     assert s.search("TP53", year_max=1990) == []
+
+
+def test_numpy_minilm_matches_the_torch_model():
+    """Queries use a numpy forward pass (no torch import in short commands); it must give the torch model's vectors."""
+    import numpy as np
+
+    from aitia.knowledge.embeddings import _load_minilm
+    from aitia.knowledge.minilm_numpy import numpy_minilm
+
+    texts = ["MEK phosphorylates ERK in response to growth factors.", "regulation of MYC", "p21Cip1 (CDKN1A)"]
+    fast = numpy_minilm().encode(texts)
+    ref = _load_minilm("cpu").encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert fast.shape == (3, 384) and np.abs(fast - ref).max() < 1e-4
