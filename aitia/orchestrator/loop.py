@@ -27,7 +27,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..config import get_settings
 from ..errors import AitiaError
 from ..run import Run, write_atomic
-from . import rerank as _rerank  # noqa: F401 - registers the llm_rerank acquisition strategy
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +172,7 @@ def run_loop(
         L.get(name)
     if config.predictor:
         P.get(config.predictor)
-    from ..causal.acquisition import get as get_strategy
+    from .rerank import get_strategy  # the acquisition registry, llm_rerank included
 
     get_strategy(config.acquisition)
     if config.llm != "none":  # a missing key or URL fails here, before anything is written
@@ -207,11 +206,11 @@ def run_loop(
 def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, Any], genes: list[str], truth: Any,
                 truth_seconds: float, pool: list[str], store: Any, say: Callable[[str], None]) -> LoopResult:  # fmt: skip
     """The rounds of a validated loop, in a run directory this process holds exclusively."""
-    from ..causal.acquisition import get as get_strategy
     from ..causal.evaluate import edge_metrics
     from ..knowledge.hypotheses import HypothesisGenerator, HypothesisSet
     from ..types.graph import EdgeScores
     from .report import write_report
+    from .rerank import get_strategy  # the acquisition registry, llm_rerank included
 
     state = run.load_state()
     run.log(
@@ -241,17 +240,13 @@ def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, An
     run.log("hypotheses", generator=hs.generator, n=len(hs.hypotheses), rejected=len(hs.rejected),
             metrics={k: edge_metrics(prior, g).auroc for k, g in gold.items()})  # fmt: skip
 
-    if "revealed" not in state:
-        # every random stream derives from (seed, round): a resumed run repeats the uninterrupted run exactly
-        first = [
-            str(x)
-            for x in np.random.default_rng(config.seed).choice(pool, config.initial_reveal, replace=False)
-        ]
-        state = {"revealed": {"active": list(first), "random": list(first)}, "rounds": [], "picks": []}
-        run.save_state(state)
+    # every random stream derives from (seed, round): a resumed run repeats the uninterrupted run exactly
     first = [
         str(x) for x in np.random.default_rng(config.seed).choice(pool, config.initial_reveal, replace=False)
     ]
+    if "revealed" not in state:
+        state = {"revealed": {"active": list(first), "random": list(first)}, "rounds": [], "picks": []}
+        run.save_state(state)
     for i in range(1, config.random_seeds):  # replicates share the first reveal, then pick on their own
         state["revealed"].setdefault(f"random:{i}", list(first))
     rounds = [LoopRound.model_validate(r) for r in state["rounds"]]

@@ -22,10 +22,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from ..errors import AitiaError
-from ..tools.registry import TOOL_NAMES
+from ..tools.registry import TOOL_NAMES, call_tool_traced
 from ..tools.toolbox import ToolBox
 
 logger = logging.getLogger(__name__)
@@ -47,22 +44,13 @@ def _traced(toolbox: ToolBox, name: str) -> Any:
 
     @functools.wraps(method)
     def call(**kwargs: Any) -> Any:
-        t0 = time.perf_counter()
-        try:
-            result = method(**kwargs)
-        except Exception as exc:
-            toolbox.run.log("tool_call", tool=name, arguments=kwargs, ok=False, via="mcp",
-                            duration_s=round(time.perf_counter() - t0, 3), result=f"{type(exc).__name__}: {exc}"[:500])  # fmt: skip
-            if isinstance(
-                exc, (AitiaError, ValidationError, ValueError, KeyError, TypeError, FileNotFoundError)
-            ):
-                from mcp.server.mcpserver.exceptions import ToolError
+        # the same path as the agent's tool calls: one trace event, anticipated errors as text
+        outcome = call_tool_traced(toolbox, name, kwargs)
+        if outcome.result is None:
+            from mcp.server.mcpserver.exceptions import ToolError
 
-                raise ToolError(f"{type(exc).__name__}: {exc}") from None  # the model reads what to fix
-            raise
-        toolbox.run.log("tool_call", tool=name, arguments=kwargs, ok=True, via="mcp",
-                        duration_s=round(time.perf_counter() - t0, 3), result=result.model_dump_json()[:500])  # fmt: skip
-        return result
+            raise ToolError(outcome.text.removeprefix("ERROR: "))  # the model reads what to fix
+        return outcome.result
 
     del call.__wrapped__  # the SDK must see this signature, not the method's string annotations
     call.__signature__ = sig.replace(parameters=params, return_annotation=hints.get("return"))  # type: ignore[attr-defined]

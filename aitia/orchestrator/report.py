@@ -229,7 +229,7 @@ def _columns(rounds: list[Any]) -> list[tuple[str, str, Any]]:
 
 def _random_summary(r: Any, value: Any) -> tuple[float | None, float | None, float | None, int]:
     """Mean, 95% CI bounds and count of a round's random-arm replicates (one replicate: the value, no interval)."""
-    vals = [value(a) for a in r.random_arms()] if hasattr(r, "random_arms") else [value(r.random)]
+    vals = [value(a) for a in r.random_arms()]
     vals = [v for v in vals if v is not None and not math.isnan(v)]
     if not vals:
         return None, None, None, 0
@@ -281,7 +281,7 @@ def _comparison(rounds: list[Any], label: str, value: Any) -> str:
 def _summary(run: Run, rounds: list[Any], edge_rows: list[dict[str, Any]], scores: dict[str, Any], truth: Any,
              headline: tuple[str, str, Any], acquisition: str = "information_gain") -> str:  # fmt: skip
     """Findings first: what the data and the literature say about the top edges, and what to do next."""
-    from ..causal.acquisition import get as get_strategy
+    from .rerank import get_strategy  # the acquisition registry, llm_rerank included
 
     def count(pred: Any) -> int:
         return sum(1 for r in edge_rows if pred(r))

@@ -99,3 +99,5 @@ class LLMRerankStrategy(Strategy):
 
 
 register("llm_rerank", LLMRerankStrategy)
+#: The acquisition registry with ``llm_rerank`` registered: what the orchestrator calls to resolve a strategy name.
+get_strategy = get

@@ -5,6 +5,7 @@ import pytest
 
 from aitia.causal import acquisition as A
 from aitia.errors import AitiaError
+from aitia.orchestrator import rerank as _rerank  # noqa: F401 - llm_rerank joins the strategy contract
 from aitia.orchestrator.loop import LoopConfig, run_loop
 
 GENES = [f"G{i}" for i in range(8)]
