@@ -141,6 +141,14 @@ def _gene_pattern(name: str) -> str:
     return rf"(?<![\w-]){re.escape(name)}(?![\w-])"
 
 
+@lru_cache(maxsize=1)
+def _question_vocabulary() -> dict[str, str]:
+    """:func:`aitia.datasets.question_vocabulary`, loaded once per process."""
+    from .. import datasets
+
+    return datasets.question_vocabulary()
+
+
 @lru_cache(maxsize=32)
 def _dataset_vocabulary(name: str) -> dict[str, str]:
     from .. import datasets
@@ -181,7 +189,7 @@ def find_genes(question: str, dataset: str | None = None) -> list[GeneMention]:
     from .. import datasets
     from ..knowledge.genes import get_resolver
 
-    vocab = dict(datasets.question_vocabulary())
+    vocab = dict(_question_vocabulary())
     reagents: dict[str, tuple[str, str]] = {}
     names = [n for n in datasets.list_datasets() if datasets.rules(n).names_in_questions]
     in_silico: set[str] = set()
@@ -398,13 +406,19 @@ def _reagents_for(g: GeneMention, dataset: str | None) -> tuple[str, str]:
     return g.name, "inhibitor"
 
 
+@lru_cache(maxsize=32)
+def _contexts(name: str) -> list[str]:
+    """A dataset's contexts, longest first (loaded once per process, not once per question)."""
+    from .. import datasets
+
+    return sorted({str(c) for c in datasets.load(name).obs["context"]}, key=len, reverse=True)
+
+
 def _context(q: str, dataset: str | None) -> str | None:
     """A context of the dataset named in the question (punctuation-insensitive: 'CD3/CD28' names 'cd3cd28')."""
     if dataset is None:
         return None
-    from .. import datasets
-
-    contexts = sorted({str(c) for c in datasets.load(dataset).obs["context"]}, key=len, reverse=True)
+    contexts = _contexts(dataset)
     flat = re.sub(r"[^a-z0-9+]", "", q.lower())
     for c in contexts:
         key = re.sub(r"[^a-z0-9+]", "", c.lower())
