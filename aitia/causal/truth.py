@@ -132,11 +132,11 @@ def dataset_truth(adata: AnnData, progress: bool = False, **overrides: Any) -> I
         True
     """
     settings = truth_settings(adata) | overrides
-    if "executor" in settings:  # where it runs does not change the result
-        settings.pop("executor")
     from ..cache import cached, file_stamp
 
-    key = ["truth", settings, _data_fingerprint(adata), file_stamp(__file__)]
+    # where it runs (executor) does not change the result, so it is not part of the key
+    key = ["truth", {k: v for k, v in settings.items() if k != "executor"}, _data_fingerprint(adata),
+           file_stamp(__file__)]  # fmt: skip
     return cached("truth", key, lambda: interventional_truth(adata, progress=progress, **settings),
                   enabled=not adata.isbacked)  # fmt: skip
 
