@@ -294,3 +294,41 @@ def test_expression_scorecard(multi_context):
     with pytest.raises(DataValidationError, match="labels only"):
         labels_only = EffectTable.from_frame(eff.to_frame().drop(columns=["effect"]))
         expression_scorecard(pred, labels_only, train)
+
+
+def test_knn_averages_each_gene_over_the_neighbours_that_measured_it():
+    """A sparse label screen: the closest perturbation did not read out gene Y, so Y comes from the nearest one
+    that did (the old global top-k fell back to the training frequency), and "auto" picks by cross-validation."""
+    from aitia.types import GeneFeatures
+
+    rows = [("A", "X", 1), ("B", "Y", 1), ("C", "Y", 0), ("C", "X", 0)]
+    table = EffectTable.from_frame(pd.DataFrame(rows, columns=["pert", "gene", "label"]))
+    v = {"A": [1.0, 0.0, 0.0], "B": [0.9, 0.44, 0.0], "C": [0.0, 0.0, 1.0],
+         "Q": [1.0, 0.1, 0.0], "R": [0.05, 0.0, 1.0]}  # fmt: skip
+    feats = GeneFeatures(list(v), np.array(list(v.values()), np.float32), ["toy"])
+    est = P.get("knn", power=8.0, shrinkage=0.0).fit(table, features=feats)
+    pred = est.predict([("default", "Q"), ("default", "R")])
+    lab = dict(zip(pred.genes, pred.label_rows.T))
+    assert lab["Y"][0] > 0.9 and lab["Y"][1] < 0.1  # Q's Y from B (A never measured Y); R's from C
+    assert lab["X"][0] > 0.9 and lab["X"][1] < 0.1
+    assert P.get("knn", k=1, power=8.0, shrinkage=0.0).fit(table, features=feats).predict(
+        [("default", "Q")]).label_rows[0, list(pred.genes).index("Y")] == pytest.approx(0.5, abs=0.2)  # fmt: skip
+
+
+def test_knn_auto_power_is_cross_validated_and_per_gene_auroc_matches_sklearn(multi_context):
+    from sklearn.metrics import roc_auc_score
+
+    adata, _, eff = multi_context
+    est = P.get("knn").fit(eff, adata=adata)
+    assert est.power_ in P.knn.POWERS and est.shrinkage_ in P.knn.SHRINKAGES
+    assert len(est.cv_scores_) == len(P.knn.POWERS) * len(P.knn.SHRINKAGES)
+    assert max(est.cv_scores_.values()) == est.cv_scores_[(est.power_, est.shrinkage_)]
+    fixed = P.get("knn", power=2.0, shrinkage=1.0).fit(eff, adata=adata)
+    assert fixed.cv_scores_ == {} and (fixed.power_, fixed.shrinkage_) == (2.0, 1.0)
+    rng = np.random.default_rng(0)
+    y = (rng.random((30, 40)) < 0.3).astype(float)
+    s = np.round(rng.random((30, 40)), 1)  # ties
+    y[rng.random(y.shape) < 0.2] = np.nan
+    ref = [roc_auc_score(y[~np.isnan(y[:, g]), g], s[~np.isnan(y[:, g]), g]) for g in range(40)
+           if len(np.unique(y[~np.isnan(y[:, g]), g])) == 2]  # fmt: skip
+    assert P.per_gene_auroc(s, y) == (pytest.approx(np.mean(ref)), len(ref))

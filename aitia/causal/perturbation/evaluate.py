@@ -82,22 +82,30 @@ def split(effects: EffectTable, kind: Split, test_fraction: float = 0.25, contex
 def per_gene_auroc(scores: np.ndarray, labels: np.ndarray) -> tuple[float, int]:
     """Mean over genes (columns) of the AUROC of ``scores`` for ``labels`` across perturbations (rows).
 
+    NaN labels or scores are left out; genes without both classes are skipped (the count says how many were
+    scored). Mann-Whitney with average ranks for ties, vectorised over genes (equal to scikit-learn's AUROC).
+
     Example:
         >>> s = np.array([[0.9, 0.1], [0.2, 0.8], [0.1, 0.3]])
         >>> y = np.array([[1, 0], [0, 1], [0, 0]])
         >>> per_gene_auroc(s, y)
         (1.0, 2)
     """
-    from sklearn.metrics import roc_auc_score
+    from scipy.stats import rankdata
 
-    aucs = []
-    for g in range(labels.shape[1]):
-        y, s = labels[:, g], scores[:, g]
-        ok = ~np.isnan(y) & ~np.isnan(s)
-        y, s = y[ok], s[ok]
-        if len(np.unique(y)) == 2:
-            aucs.append(roc_auc_score(y, s))
-    return (float(np.mean(aucs)) if aucs else float("nan")), len(aucs)
+    y = np.asarray(labels, dtype=np.float64)
+    s = np.asarray(scores, dtype=np.float64)
+    ok = ~np.isnan(y) & ~np.isnan(s)
+    ranks = rankdata(np.where(ok, s, np.nan), axis=0, nan_policy="omit")
+    pos = ok & (y == 1)
+    n1 = pos.sum(0)
+    n0 = (ok & (y != 1)).sum(0)
+    both = (n1 > 0) & (n0 > 0)
+    if not both.any():
+        return float("nan"), 0
+    r1 = np.where(pos, ranks, 0.0).sum(0)
+    auc = (r1[both] - n1[both] * (n1[both] + 1) / 2) / (n1[both] * n0[both])
+    return float(auc.mean()), int(both.sum())
 
 
 def evaluate_predictions(pred: EffectTable, truth: EffectTable, top_k: int = 20) -> PerturbationMetrics:

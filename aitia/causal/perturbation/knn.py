@@ -11,7 +11,7 @@ running beside them.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -20,30 +20,67 @@ from ...errors import DataValidationError
 from ...types.effects import EffectTable
 from ...types.features import GeneFeatures
 from .base import BasePredictor, quiet_nanmean, target_of
+from .evaluate import per_gene_auroc
 
 logger = logging.getLogger(__name__)
 
 
+#: Candidate similarity powers and shrinkages tried by ``"auto"`` (cross-validated on training perturbations).
+POWERS = (1.0, 2.0, 4.0, 8.0, 16.0)
+SHRINKAGES = (0.0, 1.0, 3.0, 10.0)
+
+
 class KNNPredictor(BasePredictor):
-    """Similarity-weighted average of the nearest training perturbations' effects and DE labels.
+    """Similarity-weighted average of the most similar training perturbations' effects and DE labels.
+
+    Each readout gene is averaged over the training perturbations that *measured* it, so a sparse label table
+    (a screen where each perturbation has a few hundred readout genes) still gets a per-gene prediction; the
+    average is shrunk towards the gene's training mean by ``shrinkage`` pseudo-neighbours of median weight.
 
     Args:
-        k: neighbours per query.
-        power: weights are ``similarity ** power`` (higher: trust the closest more).
+        k: neighbours per query; ``None`` (default) weighs every training perturbation by its similarity
+            (kernel regression: with a high ``power`` only the closest matter, and a gene measured by few
+            perturbations still has neighbours).
+        power: weights are ``similarity ** power``; ``"auto"`` picks it from :data:`POWERS` by cross-validation
+            over training perturbations (``cv_folds`` folds; per-gene AUROC of the labels, else the effects' MSE).
+        shrinkage: weight of the gene's training mean, in median candidate weights; ``"auto"`` as ``power``.
         self_weight: weight of the same perturbation measured in other contexts (1 = as a perfect neighbour;
             0 ignores it).
         n_components: expression principal components used when no features are given.
+        cv_folds: folds of the ``"auto"`` search (at least 2 perturbations per fold, else the middle of the grid).
+        seed: seed of the cross-validation folds.
+
+    Example:
+        >>> import pandas as pd
+        >>> from aitia.types.effects import EffectTable
+        >>> from aitia.types.features import GeneFeatures
+        >>> t = EffectTable.from_frame(pd.DataFrame({"context": "c", "perturbation": ["A", "B", "A", "B"],
+        ...     "gene": ["X", "X", "Y", "Y"], "label": [1, 1, 0, 0]}))
+        >>> f = GeneFeatures(["A", "B", "C"], np.eye(3, dtype=np.float32) + 0.5, ["toy"])
+        >>> pred = KNNPredictor(power=2.0, shrinkage=0.0).fit(t, features=f).predict([("c", "C")])
+        >>> pred.label_rows.round(2).tolist()
+        [[1.0, 0.0]]
     """
 
     name = "knn"
 
     def __init__(
-        self, k: int = 20, power: float = 2.0, self_weight: float = 1.0, n_components: int = 32
+        self,
+        k: int | None = None,
+        power: float | Literal["auto"] = "auto",
+        shrinkage: float | Literal["auto"] = "auto",
+        self_weight: float = 1.0,
+        n_components: int = 32,
+        cv_folds: int = 5,
+        seed: int = 0,
     ) -> None:
         self.k = k
         self.power = power
+        self.shrinkage = shrinkage
         self.self_weight = self_weight
         self.n_components = n_components
+        self.cv_folds = cv_folds
+        self.seed = seed
 
     def _fit(self, effects: EffectTable, adata: Any) -> None:
         feats = (
@@ -54,6 +91,8 @@ class KNNPredictor(BasePredictor):
                 "The knn predictor needs gene features: pass fit(..., features=gene_features(genes)), "
                 "expression data (adata=...) or a prior."
             )
+        if self.k is not None and self.k < 1:
+            raise DataValidationError(f"k must be a positive number of neighbours or None, got {self.k}.")
         self.feature_sources_ = list(feats.sources)
         feats = feats.normalized()
         self.table_contexts_ = list(effects.contexts)
@@ -62,48 +101,124 @@ class KNNPredictor(BasePredictor):
         self.feature_lookup_ = feats
         self.table_ = effects  # rows of observed pairs only: no dense C x P x G copy
         self.observed_ = effects.observed
-        self.freq_ = np.nan_to_num(effects.overall_mean("label"))
-        self.mean_ = np.nan_to_num(effects.overall_mean("effect"))
+        self.freq_ = _smoothed_mean(effects.label_rows)
+        self.mean_ = _smoothed_mean(effects.effect_rows)
+        self.labels_known_ = bool((~np.isnan(effects.label_rows)).any())
+        self.cv_scores_: dict[tuple[float, float], float] = {}
+        self.power_, self.shrinkage_ = self._choose()
         self.n_fallback_ = 0
 
+    # ------------------------------------------------------------------ cross-validated power and shrinkage
+    def _choose(self) -> tuple[float, float]:
+        powers = POWERS if self.power == "auto" else (float(self.power),)
+        shrinks = SHRINKAGES if self.shrinkage == "auto" else (float(self.shrinkage),)
+        if len(powers) * len(shrinks) == 1:
+            return powers[0], shrinks[0]
+        rng = np.random.default_rng(self.seed)
+        totals = np.zeros((len(powers), len(shrinks)))
+        n_folds = 0
+        c_of, p_of = self.table_.pair_positions
+        for c in np.unique(c_of):
+            rows = np.flatnonzero((c_of == c) & self.train_present_[p_of])
+            if len(rows) < 2 * max(self.cv_folds, 2):
+                continue
+            for val in np.array_split(rng.permutation(rows), max(self.cv_folds, 2)):
+                trn = np.setdiff1d(rows, val)
+                sims = np.clip(self.train_vectors_[p_of[val]] @ self.train_vectors_[p_of[trn]].T, 0, None)
+                for i, pw in enumerate(powers):
+                    w = self._top_k(sims**pw)
+                    for j, sh in enumerate(shrinks):
+                        totals[i, j] += self._fold_score(w, trn, val, sh)
+                n_folds += 1
+        if n_folds == 0:  # too few perturbations to cross-validate: the middle of the grid
+            logger.info("knn: too few training perturbations to cross-validate; power 4, shrinkage 1")
+            return (4.0 if self.power == "auto" else float(self.power),
+                    1.0 if self.shrinkage == "auto" else float(self.shrinkage))  # fmt: skip
+        totals /= n_folds
+        self.cv_scores_ = {
+            (p, s): float(totals[i, j]) for i, p in enumerate(powers) for j, s in enumerate(shrinks)
+        }
+        i, j = (int(v) for v in np.unravel_index(int(np.argmax(totals)), totals.shape))
+        logger.info("knn: power %s, shrinkage %s (cross-validated score %.3f over %d folds)",
+                    powers[i], shrinks[j], totals[i, j], n_folds)  # fmt: skip
+        return powers[i], shrinks[j]
+
+    def _fold_score(self, w: np.ndarray, trn: np.ndarray, val: np.ndarray, shrink: float) -> float:
+        if self.labels_known_:
+            rows = self.table_.label_rows
+            pred = _kernel_average(w, rows[trn], _smoothed_mean(rows[trn]), shrink)
+            auc, n = per_gene_auroc(pred, rows[val])
+            return auc if n else 0.5
+        rows = self.table_.effect_rows
+        pred = _kernel_average(w, rows[trn], _smoothed_mean(rows[trn]), shrink)
+        err = (pred - rows[val]) ** 2
+        return -float(np.nanmean(err)) if np.isfinite(err).any() else 0.0
+
+    def _top_k(self, w: np.ndarray) -> np.ndarray:
+        """Keep each row's ``k`` largest weights (all when ``k`` is None or not smaller than the row)."""
+        if self.k is None or self.k >= w.shape[1]:
+            return w
+        cut = np.argpartition(-w, self.k - 1, axis=1)[:, self.k :]
+        w = w.copy()
+        np.put_along_axis(w, cut, 0.0, axis=1)
+        return w
+
+    # ------------------------------------------------------------------ prediction
     def _predict(self, q: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        g = len(self.genes_)
         eff = np.tile(self.mean_, (len(q), 1)).astype(np.float32)
         lab = np.tile(self.freq_, (len(q), 1)).astype(np.float32)
         vecs, present = _perturbation_vectors(list(q["perturbation"]), self.feature_lookup_)
         pidx = {p: i for i, p in enumerate(self.perturbations_)}
-        for k, (ctx, pert) in enumerate(zip(q["context"], q["perturbation"])):
-            c = self.table_contexts_.index(ctx) if ctx in self.table_contexts_ else None
-            cands = (
-                np.flatnonzero(self.observed_[c]) if c is not None else np.flatnonzero(self.observed_.any(0))
-            )
-            cands = cands[(cands != pidx.get(pert, -1)) & self.train_present_[cands]]
-            w_e, w_l = np.zeros(g), np.zeros(g)
-            s_e, s_l = np.zeros(g), np.zeros(g)
-            if present[k] and len(cands):
-                sims = self.train_vectors_[cands] @ vecs[k]
-                top = cands[np.argsort(-sims)[: self.k]]
-                weights = np.clip(self.train_vectors_[top] @ vecs[k], 0, None) ** self.power
-                for j, w in zip(top, weights):
-                    e_row, l_row = self._rows(c, j)
-                    _accumulate(w, e_row, l_row, s_e, w_e, s_l, w_l)
-            if self.self_weight > 0 and pert in pidx:  # the same perturbation in other contexts
-                j = pidx[pert]
-                others = [int(i) for i in np.flatnonzero(self.observed_[:, j]) if i != c]
-                if others:
-                    e_row, l_row = self._mean_rows(others, j)
-                    _accumulate(self.self_weight, e_row, l_row, s_e, w_e, s_l, w_l)
-            if not (w_l > 0).any() and not (w_e > 0).any():
-                self.n_fallback_ += 1
-                continue
-            eff[k] = np.where(w_e > 0, s_e / np.maximum(w_e, 1e-12), eff[k])
-            lab[k] = np.where(w_l > 0, s_l / np.maximum(w_l, 1e-12), lab[k])
+        qpert = np.array([pidx.get(p, -1) for p in q["perturbation"]])
+        qctx = np.array(
+            [self.table_contexts_.index(c) if c in self.table_contexts_ else -1 for c in q["context"]]
+        )
+        for c in np.unique(qctx):
+            members = np.flatnonzero(qctx == c)
+            cands, e_rows, l_rows = self._candidates(int(c))
+            for chunk in np.array_split(members, max(1, len(members) // 256)):
+                w = np.clip(vecs[chunk] @ self.train_vectors_[cands].T, 0, None) ** self.power_
+                w[~present[chunk]] = 0.0
+                w[qpert[chunk][:, None] == cands[None, :]] = 0.0  # never its own measurement in this context
+                w = self._top_k(w)
+                e_extra, l_extra, found = self._other_contexts(chunk, qpert, int(c))
+                eff[chunk] = _kernel_average(w, e_rows, self.mean_, self.shrinkage_, e_extra)
+                lab[chunk] = _kernel_average(w, l_rows, self.freq_, self.shrinkage_, l_extra)
+                self.n_fallback_ += int(((w.sum(1) == 0) & ~found).sum())
         return eff, lab
 
-    def _rows(self, c: int | None, j: int) -> tuple[np.ndarray, np.ndarray]:
-        if c is not None:
-            return self.table_.row(c, j)
-        return self._mean_rows([int(i) for i in np.flatnonzero(self.observed_[:, j])], j)
+    def _candidates(self, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Training perturbations (indices) and their (effect, label) rows: context ``c``'s, or pooled (-1)."""
+        if c >= 0:
+            cands = np.flatnonzero(self.observed_[c] & self.train_present_)
+            idx = self.table_.pair_index[c, cands]
+            return cands, self.table_.effect_rows[idx], self.table_.label_rows[idx]
+        cands = np.flatnonzero(self.observed_.any(0) & self.train_present_)
+        pooled = [
+            self._mean_rows([int(i) for i in np.flatnonzero(self.observed_[:, j])], int(j)) for j in cands
+        ]
+        g = len(self.genes_)
+        e = np.stack([r[0] for r in pooled]) if pooled else np.zeros((0, g), np.float32)
+        lab = np.stack([r[1] for r in pooled]) if pooled else np.zeros((0, g), np.float32)
+        return cands, e, lab
+
+    def _other_contexts(self, chunk: np.ndarray, qpert: np.ndarray, c: int
+                        ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], np.ndarray]:  # fmt: skip
+        """The same perturbation measured in other contexts, as extra (sum, weight) per query and gene."""
+        g = len(self.genes_)
+        sums = [np.zeros((len(chunk), g)), np.zeros((len(chunk), g))]
+        weights = [np.zeros((len(chunk), g)), np.zeros((len(chunk), g))]
+        found = []
+        for r, j in enumerate(qpert[chunk]):
+            others = [int(i) for i in np.flatnonzero(self.observed_[:, j]) if i != c] if j >= 0 else []
+            found.append(bool(others) and self.self_weight > 0)
+            if not found[-1]:
+                continue
+            for which, row in enumerate(self._mean_rows(others, int(j))):
+                ok = ~np.isnan(row)
+                sums[which][r, ok] += self.self_weight * row[ok]
+                weights[which][r, ok] += self.self_weight
+        return (sums[0], weights[0]), (sums[1], weights[1]), np.array(found, dtype=bool)
 
     def _mean_rows(self, contexts: list[int], j: int) -> tuple[np.ndarray, np.ndarray]:
         rows = [self.table_.row(i, j) for i in contexts]
@@ -111,13 +226,29 @@ class KNNPredictor(BasePredictor):
                 quiet_nanmean(np.stack([r[1] for r in rows]), axis=0))  # fmt: skip
 
 
-def _accumulate(w: float, e_row: np.ndarray, l_row: np.ndarray, s_e: np.ndarray, w_e: np.ndarray, s_l: np.ndarray,
-                w_l: np.ndarray) -> None:  # fmt: skip
-    ok_e, ok_l = ~np.isnan(e_row), ~np.isnan(l_row)
-    s_e[ok_e] += w * e_row[ok_e]
-    w_e[ok_e] += w
-    s_l[ok_l] += w * l_row[ok_l]
-    w_l[ok_l] += w
+def _smoothed_mean(rows: np.ndarray, pseudo: float = 1.0) -> np.ndarray:
+    """Per-gene mean over measured rows, with ``pseudo`` rows at the overall mean (a gene measured once is not
+    taken at its one value; a gene never measured gets the overall mean)."""
+    ok = ~np.isnan(rows)
+    total = float(np.nansum(rows)) if ok.any() else 0.0
+    overall = total / max(int(ok.sum()), 1)
+    return ((np.nansum(rows, axis=0) + pseudo * overall) / (ok.sum(0) + pseudo)).astype(np.float32)
+
+
+def _kernel_average(w: np.ndarray, rows: np.ndarray, base: np.ndarray, shrink: float,
+                    extra: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
+    """Per-gene weighted mean of ``rows`` (NaN = not measured) under weights ``w`` (queries x rows), shrunk to
+    ``base`` by ``shrink`` median weights; ``extra`` adds (sum, weight) from elsewhere. No weight: ``base``."""
+    ok = ~np.isnan(rows)
+    num = w @ np.where(ok, rows, 0.0)
+    den = w @ ok.astype(w.dtype)
+    if extra is not None:
+        num = num + extra[0]
+        den = den + extra[1]
+    s = shrink * (np.median(w, axis=1, keepdims=True) if w.shape[1] else np.zeros((len(w), 1)))
+    total = den + s
+    out = np.where(total > 0, (num + s * base) / np.where(total > 0, total, 1.0), base)
+    return out.astype(np.float32)
 
 
 def _perturbation_vectors(perturbations: list[str], feats: GeneFeatures) -> tuple[np.ndarray, np.ndarray]:
