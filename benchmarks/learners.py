@@ -2,8 +2,9 @@
 
 Suites (run all by default, or pick with --suite):
   kemmeren   25 MRCL instances; train on the revealed 20% labels, score the held-out 80% (diagonal excluded); the
-             data hold no deletion row of a held-out source; 3 seeds; baselines: label propensity, random; control
-             that must fail: supervised trained on permuted revealed labels.
+             data hold no deletion row of a held-out source; 3 seeds; baselines: label propensity, random; controls
+             that must fail: supervised trained on permuted revealed labels, propensity with the breadth prior on
+             permuted gene names.
   sachs      vs the 18-edge consensus graph (unsupervised, or trained on labels derived from the interventions)
              and, for unsupervised methods, vs the interventional truth.
   dream4     5 networks of 100 genes; knockout-derived labels for genes G1..G50 (their knockouts/knockdowns kept),
@@ -56,9 +57,12 @@ def run_kemmeren(method: str, device: str = "cpu", seeds: int = 3) -> dict:
     from aitia import datasets
     from aitia.causal.baselines import label_propensity_scores, random_scores
     from aitia.causal.evaluate import edge_metrics
+    from aitia.knowledge.breadth import breadth_prior
+    from aitia.types.graph import EdgeScores
 
     per_seed, per_inst, ap = [], [], []
-    deterministic = method in ("label-propensity", "correlation", "partial_correlation", "pc")
+    deterministic = method in ("label-propensity", "correlation", "partial_correlation", "pc", "propensity",
+                               "propensity+breadth")  # fmt: skip
     for seed in range(1 if deterministic else seeds):
         au = []
         for i in range(25):
@@ -70,6 +74,18 @@ def run_kemmeren(method: str, device: str = "cpu", seeds: int = 3) -> dict:
                 scores = label_propensity_scores(train, genes)
             elif method == "random":
                 scores = random_scores(genes, seed=1000 * seed + i)
+            elif method.startswith(
+                "propensity"
+            ):  # label structure, with gene-description knowledge of sources
+                prior = None
+                if "breadth" in method:
+                    prior = breadth_prior(genes, organism="yeast")
+                    if (
+                        "shuffled" in method
+                    ):  # the control that must fail: knowledge attached to the wrong genes
+                        perm = np.random.default_rng(1000 * seed + i).permutation(len(genes))
+                        prior = EdgeScores(prior.values, [genes[k] for k in perm], name="shuffled breadth")
+                scores = _learner("propensity", device).fit(adata, labels=train, prior=prior).predict_scores()
             else:
                 est = _learner(method.replace(":shuffled-labels", ""), device, small=True)
                 if "random_state" in est.get_params():
@@ -235,7 +251,8 @@ def main() -> None:
               f"{r['peak_mem_mb']:.0f}MB {extra}", flush=True)  # fmt: skip
 
     if "kemmeren" in args.suite:
-        for m in ["label-propensity", "random", "correlation", "partial_correlation", "pc", "boss", "notears", "mrcl", "mrcl:paper",
+        for m in ["label-propensity", "random", "propensity", "propensity+breadth",
+                  "propensity+breadth:shuffled-names", "correlation", "partial_correlation", "pc", "boss", "notears", "mrcl", "mrcl:paper",
                   "supervised:no-int", "supervised", "supervised:struct", "supervised:shuffled-labels", "deep:no-int",
                   "deep", "ensemble"]:  # fmt: skip
             add("kemmeren-mrcl (25 inst.)", m, run_kemmeren)

@@ -78,8 +78,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(DEFAULT_DATA))
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--k", type=int, default=None, help="knn neighbours (default: every training perturbation, "
-                    "weighted by similarity ** power; power and shrinkage cross-validated on training perturbations)")
+    ap.add_argument(
+        "--k",
+        type=int,
+        default=None,
+        help="knn neighbours (default: every training perturbation, "
+        "weighted by similarity ** power; power and shrinkage cross-validated on training perturbations)",
+    )
     ap.add_argument(
         "--llm", default=None, help="also the LLM path on DE (openai | local); cached, ~626 prompts"
     )
@@ -102,7 +107,9 @@ def main() -> None:
                    "fit_predict_s": float(np.mean([r["fit_predict_s"] for r in res])),
                    "peak_mem_mb": float(np.max([r["peak_mem_mb"] for r in res]))}  # fmt: skip
             if "power" in res[0]:
-                row["power, shrinkage (per seed)"] = " ".join(f"{r['power']:g},{r['shrinkage']:g}" for r in res)
+                row["power, shrinkage (per seed)"] = " ".join(
+                    f"{r['power']:g},{r['shrinkage']:g}" for r in res
+                )
             rows.append(row)
             print(row, flush=True)
     print_table("PerturbQA Jurkat, unseen perturbations (per-gene AUROC; authors' split)", rows)

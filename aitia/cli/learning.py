@@ -17,10 +17,14 @@ def learn(
     method: str = typer.Option(
         "supervised",
         "--method",
-        help="correlation | partial_correlation | pc | ges | boss | notears | mrcl | supervised | deep | ensemble.",
+        help="correlation | partial_correlation | pc | ges | boss | notears | mrcl | supervised | deep | ensemble | "
+        "propensity.",
     ),
     prior: str = typer.Option(
-        None, "--prior", help="Edge-list file (source,target[,score]) or trrust / collectri."
+        None,
+        "--prior",
+        help="Edge-list file (source,target[,score]), a curated prior (trrust, signaling, default, ... joined by '+') "
+        "or breadth (which perturbations change many genes, from gene descriptions).",
     ),
     labels_from: str = typer.Option(
         "auto",
@@ -56,7 +60,7 @@ def learn(
         labels = dataset_truth(adata).labels
     elif source != "none":
         labels = EdgeLabels.read(Path(source), targets=genes)
-    prior_edges = prior_scores(prior, genes)
+    prior_edges = prior_scores(prior, genes, organism=datasets.info(dataset).organism)
     with working(f"fitting {method} on {dataset} ({adata.n_obs} samples x {len(genes)} genes)", as_json):
         scores = est.fit(adata, prior=prior_edges, labels=labels).predict_scores()
     truths = datasets.evaluation_truths(dataset)

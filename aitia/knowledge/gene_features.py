@@ -36,8 +36,9 @@ def _cache_dir() -> Path:
     return get_settings().cache_dir / "gene_features"
 
 
-def gene_description(name: str) -> str:
-    """A short text about a gene: symbol, HGNC name, FamPlex families, NCBI summary (empty for unknown names).
+def gene_description(name: str, organism: str = "human") -> str:
+    """A short text about a gene: symbol, HGNC name, FamPlex families, NCBI summary; with ``organism="yeast"``,
+    its SGD description (empty for unknown names).
 
     Example:
         >>> gene_description("MAPK1")[:45]
@@ -46,6 +47,8 @@ def gene_description(name: str) -> str:
     from .genes import get_resolver
     from .hypotheses import gene_summaries
 
+    if organism == "yeast":
+        return _yeast_description(name)
     r = get_resolver()
     syms = r.resolve(name).symbols[:3]
     if not syms:
@@ -65,6 +68,19 @@ def gene_description(name: str) -> str:
     return " ".join(parts)[:2000]
 
 
+def _yeast_description(name: str) -> str:
+    """A yeast gene's SGD line ("ERG11 (YHR007C): Lanosterol 14-alpha-demethylase; ..."), or "" when unknown."""
+    from .genes import get_resolver
+
+    r = get_resolver()
+    hit = r.resolve(name, organism="yeast")
+    if not hit.symbols or hit.ambiguous:
+        return ""
+    orf = (hit.note or "").removeprefix("systematic: ")
+    text = r.yeast_description.get(orf, "")
+    return f"{hit.symbols[0]} ({orf}): {text}"[:2000] if text else ""
+
+
 @lru_cache(maxsize=1)
 def _families_of() -> dict[str, list[str]]:
     """Gene symbol -> its FamPlex families (inverted once, not per gene)."""
@@ -77,18 +93,20 @@ def _families_of() -> dict[str, list[str]]:
     return {g: sorted(f) for g, f in out.items()}
 
 
-def text_features(genes: Sequence[str], embedding: str | None = None, progress: bool = False) -> GeneFeatures:
+def text_features(genes: Sequence[str], embedding: str | None = None, progress: bool = False,
+                  organism: str = "human") -> GeneFeatures:  # fmt: skip
     """Embeddings of the genes' descriptions (:func:`gene_description`; unknown genes: ``present=False``, zeros).
 
     Args:
         genes: gene symbols (families and aliases are resolved; a family describes up to three members).
         embedding: ``minilm`` (default, offline) | ``hashing`` | ``openai:<model>``.
         progress: show a progress bar while embedding.
+        organism: ``human`` or ``yeast`` (SGD descriptions).
     """
     from .embeddings import make_embedding
 
     spec = embedding or get_settings().embedding
-    texts = {str(g): t for g in genes if (t := gene_description(str(g)))}
+    texts = {str(g): t for g in genes if (t := gene_description(str(g), organism))}
     cache = _cache_dir() / f"text-{spec.replace(':', '_').replace('/', '_')}.npz"
     known: dict[str, np.ndarray] = {}
     if cache.exists():

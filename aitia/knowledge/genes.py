@@ -126,6 +126,7 @@ class GeneResolver:
         self._grounding: dict[str, tuple[str, str]] = {}
         self._grounding_upper: dict[str, tuple[str, str]] = {}
         self.yeast: dict[str, str] = {}  # systematic ORF -> standard name (or ORF)
+        self.yeast_description: dict[str, str] = {}  # systematic ORF -> SGD one-line description
         self._yeast_lookup: dict[str, set[str]] = defaultdict(set)  # upper name/alias -> ORFs
         self._load_hgnc()
         self._load_famplex()
@@ -209,6 +210,8 @@ class GeneResolver:
                     continue
                 orf, std = row[3], row[4]
                 self.yeast[orf] = std or orf
+                if len(row) > 15 and row[15]:
+                    self.yeast_description[orf] = row[15]
                 self._yeast_lookup[orf.upper()].add(orf)
                 if std:
                     self._yeast_lookup[std.upper()].add(orf)

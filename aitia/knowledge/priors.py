@@ -538,9 +538,10 @@ def load_prior(name_or_path: str | Path | None = None, resolve_symbols: bool = F
     return PriorNetwork(df[["source", "target", "sign", "pmids", "databases"]], name=path.stem)
 
 
-def prior_scores(spec: str | None, genes: list[str]) -> EdgeScores | None:
-    """A prior over ``genes`` from a built-in curated network name (``trrust``, ``trrust+collectri``) or an edge
-    file (source, target[, score]); None when ``spec`` is empty.
+def prior_scores(spec: str | None, genes: list[str], organism: str = "human") -> EdgeScores | None:
+    """A prior over ``genes`` from a built-in curated network name (``trrust``, ``trrust+collectri``), ``breadth``
+    (:func:`aitia.knowledge.breadth.breadth_prior`: which perturbations should change many genes, from gene
+    descriptions; ``organism`` human or yeast) or an edge file (source, target[, score]); None when ``spec`` is empty.
 
     Example:
         >>> prior_scores("trrust", ["TP53", "CDKN1A", "MDM2"]).values.shape
@@ -548,9 +549,15 @@ def prior_scores(spec: str | None, genes: list[str]) -> EdgeScores | None:
     """
     if not spec:
         return None
+    if spec == "breadth":
+        from .breadth import breadth_prior
+
+        return breadth_prior(genes, organism=organism)
     if all(p in BUILTIN_PRIORS for p in spec.split("+")):
         return load_prior(spec).to_scores(genes, resolve=True)
     path = Path(spec).expanduser()
     if not path.is_file():
-        raise DataValidationError(f"No prior file {spec!r} (or built-in prior: {', '.join(BUILTIN_PRIORS)}).")
+        raise DataValidationError(
+            f"No prior file {spec!r} (or built-in prior: {', '.join(BUILTIN_PRIORS)}, or 'breadth')."
+        )
     return EdgeScores.load(path).reindex(genes, fill=0.0)

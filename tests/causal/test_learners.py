@@ -192,3 +192,38 @@ def test_label_structure_is_leave_one_out_and_helps_on_kemmeren():
     prop = label_propensity_scores(train, list(ad.var_names))
     assert edge_metrics(stacked, test).auroc > edge_metrics(plain, test).auroc
     assert edge_metrics(prop, test).auroc > 0.6  # the reference every learner is compared with
+
+
+def test_propensity_uses_row_and_column_rates_and_source_knowledge():
+    from aitia.causal.baselines import label_propensity_scores
+    from aitia.types.graph import EdgeLabels
+
+    genes = ["A", "B", "C", "D", "E"]
+    rng = np.random.default_rng(0)
+    adata = AnnData(rng.normal(size=(30, 5)))
+    adata.var_names = genes
+    adata.obs["perturbation"] = "control"
+    # revealed rows A and B: target D responds to both, E to neither
+    vals = np.array([[np.nan, 0, 0, 1, 0], [0, np.nan, 1, 1, 0]], dtype=float)
+    labels = EdgeLabels(vals, ["A", "B"], genes)
+    plain = learners.get("propensity").fit(adata, labels=labels).predict_scores()
+    assert plain["C", "D"] > plain["C", "E"] and plain["A", "D"] == 1.0 and plain["A", "E"] == 0.0
+    # unrevealed sources C, D, E: without knowledge they are ranked like the label-propensity baseline
+    ref = label_propensity_scores(labels, genes)
+    unrevealed = [(s, t) for s in "CDE" for t in genes if s != t]
+    order = np.argsort([plain[s, t] for s, t in unrevealed], kind="stable")
+    assert np.all(np.diff([ref[unrevealed[i]] for i in order]) >= -1e-12)
+    # knowledge says C is broad and E narrow: C's pairs now rank above E's for the same target
+    prior = EdgeScores(np.array([[0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [1, 1, 0, 1, 1], [.5, .5, .5, 0, .5],
+                                 [0, 0, 0, 0, 0]], dtype=float), genes, name="breadth")  # fmt: skip
+    known = learners.get("propensity").fit(adata, labels=labels, prior=prior).predict_scores()
+    assert known["C", "D"] > known["D", "C"] and known["C", "D"] > known["E", "D"]
+    assert plain["C", "D"] == pytest.approx(plain["E", "D"])
+    off = (
+        learners.get("propensity", prior_strength=0.0).fit(adata, labels=labels, prior=prior).predict_scores()
+    )
+    np.testing.assert_allclose(off.values, plain.values)
+    with pytest.raises(DataValidationError, match="prior_strength"):
+        learners.get("propensity", prior_strength=5.0).fit(adata, labels=labels)
+    with pytest.raises(DataValidationError, match="revealed labels"):
+        learners.get("propensity").fit(adata)  # no labels and no interventions to derive them from

@@ -2,8 +2,9 @@
 
 Example:
     >>> from aitia.causal import learners
-    >>> learners.available()
-    ['correlation', 'partial_correlation', 'pc', 'ges', 'boss', 'notears', 'mrcl', 'supervised', 'deep', 'ensemble']
+    >>> learners.available()  # doctest: +NORMALIZE_WHITESPACE
+    ['correlation', 'partial_correlation', 'pc', 'ges', 'boss', 'notears', 'mrcl', 'supervised', 'deep', 'ensemble',
+     'propensity']
     >>> learners.get("correlation", method="spearman").method
     'spearman'
 """
@@ -20,6 +21,7 @@ from .deep import DeepLearner
 from .ensemble import EnsembleLearner
 from .mrcl import MRCLLearner
 from .notears import NotearsLearner
+from .propensity import PropensityLearner
 from .supervised import SupervisedLearner
 
 _REGISTRY: dict[str, type[BaseLearner]] = {
@@ -33,6 +35,7 @@ _REGISTRY: dict[str, type[BaseLearner]] = {
     "supervised": SupervisedLearner,
     "deep": DeepLearner,
     "ensemble": EnsembleLearner,
+    "propensity": PropensityLearner,
 }
 
 
@@ -62,6 +65,7 @@ __all__ = [
     "NotearsLearner",
     "PCLearner",
     "PartialCorrelationLearner",
+    "PropensityLearner",
     "SupervisedLearner",
     "available",
     "causallearn_to_scores",
