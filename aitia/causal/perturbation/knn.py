@@ -122,13 +122,18 @@ class KNNPredictor(BasePredictor):
             rows = np.flatnonzero((c_of == c) & self.train_present_[p_of])
             if len(rows) < 2 * max(self.cv_folds, 2):
                 continue
+            which = self.table_.label_rows if self.labels_known_ else self.table_.effect_rows
             for val in np.array_split(rng.permutation(rows), max(self.cv_folds, 2)):
                 trn = np.setdiff1d(rows, val)
+                cols = np.flatnonzero((~np.isnan(which[val])).any(0))  # genes the fold can score
+                truth, train_rows = which[val][:, cols], which[trn][:, cols]
+                base = _smoothed_mean(which[trn])[cols]
                 sims = np.clip(self.train_vectors_[p_of[val]] @ self.train_vectors_[p_of[trn]].T, 0, None)
                 for i, pw in enumerate(powers):
                     w = self._top_k(sims**pw)
+                    num, den = _kernel_sums(w, train_rows)
                     for j, sh in enumerate(shrinks):
-                        totals[i, j] += self._fold_score(w, trn, val, sh)
+                        totals[i, j] += self._fold_score(_shrunk(w, num, den, base, sh), truth)
                 n_folds += 1
         if n_folds == 0:  # too few perturbations to cross-validate: the middle of the grid
             logger.info("knn: too few training perturbations to cross-validate; power 4, shrinkage 1")
@@ -143,15 +148,12 @@ class KNNPredictor(BasePredictor):
                     powers[i], shrinks[j], totals[i, j], n_folds)  # fmt: skip
         return powers[i], shrinks[j]
 
-    def _fold_score(self, w: np.ndarray, trn: np.ndarray, val: np.ndarray, shrink: float) -> float:
+    def _fold_score(self, pred: np.ndarray, truth: np.ndarray) -> float:
+        """Per-gene AUROC of the labels (0.5 when no gene has both classes), else minus the effects' MSE."""
         if self.labels_known_:
-            rows = self.table_.label_rows
-            pred = _kernel_average(w, rows[trn], _smoothed_mean(rows[trn]), shrink)
-            auc, n = per_gene_auroc(pred, rows[val])
+            auc, n = per_gene_auroc(pred, truth)
             return auc if n else 0.5
-        rows = self.table_.effect_rows
-        pred = _kernel_average(w, rows[trn], _smoothed_mean(rows[trn]), shrink)
-        err = (pred - rows[val]) ** 2
+        err = (pred - truth) ** 2
         return -float(np.nanmean(err)) if np.isfinite(err).any() else 0.0
 
     def _top_k(self, w: np.ndarray) -> np.ndarray:
@@ -235,20 +237,29 @@ def _smoothed_mean(rows: np.ndarray, pseudo: float = 1.0) -> np.ndarray:
     return ((np.nansum(rows, axis=0) + pseudo * overall) / (ok.sum(0) + pseudo)).astype(np.float32)
 
 
-def _kernel_average(w: np.ndarray, rows: np.ndarray, base: np.ndarray, shrink: float,
-                    extra: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
-    """Per-gene weighted mean of ``rows`` (NaN = not measured) under weights ``w`` (queries x rows), shrunk to
-    ``base`` by ``shrink`` median weights; ``extra`` adds (sum, weight) from elsewhere. No weight: ``base``."""
+def _kernel_sums(w: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted sums of ``rows`` (NaN = not measured) and of the weights that saw each gene."""
     ok = ~np.isnan(rows)
-    num = w @ np.where(ok, rows, 0.0)
-    den = w @ ok.astype(w.dtype)
-    if extra is not None:
-        num = num + extra[0]
-        den = den + extra[1]
+    return w @ np.where(ok, rows, 0.0), w @ ok.astype(w.dtype)
+
+
+def _shrunk(w: np.ndarray, num: np.ndarray, den: np.ndarray, base: np.ndarray, shrink: float) -> np.ndarray:
+    """``(num + s * base) / (den + s)`` with ``s`` = ``shrink`` median weights of the query; no weight: ``base``."""
     s = shrink * (np.median(w, axis=1, keepdims=True) if w.shape[1] else np.zeros((len(w), 1)))
     total = den + s
     out = np.where(total > 0, (num + s * base) / np.where(total > 0, total, 1.0), base)
     return out.astype(np.float32)
+
+
+def _kernel_average(w: np.ndarray, rows: np.ndarray, base: np.ndarray, shrink: float,
+                    extra: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
+    """Per-gene weighted mean of ``rows`` (NaN = not measured) under weights ``w`` (queries x rows), shrunk to
+    ``base`` by ``shrink`` median weights; ``extra`` adds (sum, weight) from elsewhere. No weight: ``base``."""
+    num, den = _kernel_sums(w, rows)
+    if extra is not None:
+        num = num + extra[0]
+        den = den + extra[1]
+    return _shrunk(w, num, den, base, shrink)
 
 
 def _perturbation_vectors(perturbations: list[str], feats: GeneFeatures) -> tuple[np.ndarray, np.ndarray]:
