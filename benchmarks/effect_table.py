@@ -53,12 +53,13 @@ def _step(step: str, args: argparse.Namespace) -> dict:
     if step == "dense arrays (before)":
         e, lab = table.effect, table.label
         out["extra_mb"] = (e.nbytes + lab.nbytes) / 1e6
-    elif step in ("mean", "knn"):
+    elif step in ("mean", "knn", "knn, power and shrinkage fixed"):
         train, queries = P.split(table, "unseen_perturbation", seed=0)
         rng = np.random.default_rng(0)
         feats = GeneFeatures(list(table.genes), rng.standard_normal((len(table.genes), 32)).astype(np.float32),
                              sources=["random"])  # fmt: skip
-        est = P.get(step).fit(train, features=feats if step == "knn" else None)
+        kw = {"power": 4.0, "shrinkage": 1.0} if "fixed" in step else {}
+        est = P.get(step.split(",")[0], **kw).fit(train, features=feats if step.startswith("knn") else None)
         est.predict(queries.head(200))
     out["seconds"] = time.perf_counter() - t0
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -78,7 +79,7 @@ def main() -> None:
         return
     print("| step | cube cells | filled | stored rows (MB) | extra (MB) | time (s) | peak RSS (MB) |")
     print("|---|---|---|---|---|---|---|")
-    for step in ("table only (rows)", "dense arrays (before)", "mean", "knn"):
+    for step in ("table only (rows)", "dense arrays (before)", "mean", "knn", "knn, power and shrinkage fixed"):
         cmd = [sys.executable, __file__, "--step", step, "--contexts", str(args.contexts), "--perturbations",
                str(args.perturbations), "--genes", str(args.genes), "--fill", str(args.fill)]  # fmt: skip
         r = json.loads(
