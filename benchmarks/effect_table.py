@@ -79,7 +79,13 @@ def main() -> None:
         return
     print("| step | cube cells | filled | stored rows (MB) | extra (MB) | time (s) | peak RSS (MB) |")
     print("|---|---|---|---|---|---|---|")
-    for step in ("table only (rows)", "dense arrays (before)", "mean", "knn", "knn, power and shrinkage fixed"):
+    for step in (
+        "table only (rows)",
+        "dense arrays (before)",
+        "mean",
+        "knn",
+        "knn, power and shrinkage fixed",
+    ):
         cmd = [sys.executable, __file__, "--step", step, "--contexts", str(args.contexts), "--perturbations",
                str(args.perturbations), "--genes", str(args.genes), "--fill", str(args.fill)]  # fmt: skip
         r = json.loads(

@@ -62,7 +62,7 @@ def run_kemmeren(method: str, device: str = "cpu", seeds: int = 3) -> dict:
 
     per_seed, per_inst, ap = [], [], []
     deterministic = method in ("label-propensity", "correlation", "partial_correlation", "pc", "propensity",
-                               "propensity+breadth")  # fmt: skip
+                               "propensity:labels-only", "propensity+breadth")  # fmt: skip
     for seed in range(1 if deterministic else seeds):
         au = []
         for i in range(25):
@@ -85,7 +85,9 @@ def run_kemmeren(method: str, device: str = "cpu", seeds: int = 3) -> dict:
                     ):  # the control that must fail: knowledge attached to the wrong genes
                         perm = np.random.default_rng(1000 * seed + i).permutation(len(genes))
                         prior = EdgeScores(prior.values, [genes[k] for k in perm], name="shuffled breadth")
-                scores = _learner("propensity", device).fit(adata, labels=train, prior=prior).predict_scores()
+                est = _learner("propensity", device)
+                est.set_params(use_data="labels-only" not in method)
+                scores = est.fit(adata, labels=train, prior=prior).predict_scores()
             else:
                 est = _learner(method.replace(":shuffled-labels", ""), device, small=True)
                 if "random_state" in est.get_params():
@@ -251,7 +253,7 @@ def main() -> None:
               f"{r['peak_mem_mb']:.0f}MB {extra}", flush=True)  # fmt: skip
 
     if "kemmeren" in args.suite:
-        for m in ["label-propensity", "random", "propensity", "propensity+breadth",
+        for m in ["label-propensity", "random", "propensity:labels-only", "propensity", "propensity+breadth",
                   "propensity+breadth:shuffled-names", "correlation", "partial_correlation", "pc", "boss", "notears", "mrcl", "mrcl:paper",
                   "supervised:no-int", "supervised", "supervised:struct", "supervised:shuffled-labels", "deep:no-int",
                   "deep", "ensemble"]:  # fmt: skip

@@ -227,3 +227,23 @@ def test_propensity_uses_row_and_column_rates_and_source_knowledge():
         learners.get("propensity", prior_strength=5.0).fit(adata, labels=labels)
     with pytest.raises(DataValidationError, match="revealed labels"):
         learners.get("propensity").fit(adata)  # no labels and no interventions to derive them from
+
+
+def test_propensity_ranks_targets_by_their_responsiveness_in_the_data():
+    from aitia.types.graph import EdgeLabels
+
+    genes = ["A", "B", "C", "D", "E"]
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 5))
+    pert = ["control"] * 30 + ["A"] * 5 + ["B"] * 5
+    x[30:, 3] += 4.0  # D shifts under every intervention (below the labels' threshold), E never does
+    adata = AnnData(x)
+    adata.var_names = genes
+    adata.obs["perturbation"] = pert
+    labels = EdgeLabels(np.array([[np.nan, 1, 0, 0, 0], [1, np.nan, 0, 0, 0]], float), ["A", "B"], genes)
+    with_data = learners.get("propensity").fit(adata, labels=labels).predict_scores()
+    without = learners.get("propensity", use_data=False).fit(adata, labels=labels).predict_scores()
+    assert with_data["C", "D"] > with_data["C", "E"]
+    assert without["C", "D"] == pytest.approx(without["C", "E"])
+    est = learners.get("propensity").fit(adata, labels=labels)
+    assert est.target_responsiveness_[3] > 2 * est.target_responsiveness_[4]

@@ -5,10 +5,13 @@ columns have very different rates. This learner scores a pair by a rank-one mode
 ``P(i -> j) = s_i * r_j / base``: ``r_j`` is how often target ``j`` responds among the revealed labels, ``s_i`` how
 often perturbing ``i`` changed anything, each smoothed towards the overall rate ``base`` with ``pseudo`` pseudo-labels.
 A source with no revealed row (the usual held-out case) has only its prior mean, and that is where knowledge enters:
-with a ``prior``, each gene's prior mean is ``base`` scaled by its percentile among the genes in the prior's row
-means (for sources) and column means (for targets): ``base * (1 + prior_strength * (percentile - 0.5))``, so the
-gene knowledge calls broadest is expected to change up to 3x as many genes as the narrowest at the default
-strength. :func:`aitia.knowledge.breadth.breadth_prior` gives such a prior from gene descriptions alone.
+with a ``prior``, each source's prior mean is ``base`` scaled by its percentile among the prior's row means:
+``base * (1 + prior_strength * (percentile - 0.5))``, so the source knowledge calls broadest is expected to change
+up to 3x as many genes as the narrowest at the default strength. :func:`aitia.knowledge.breadth.breadth_prior` gives
+such a prior from gene descriptions alone. Targets are ranked the same way by their responsiveness in the data
+(``use_data``): the mean robust |z| (median and IQR of the control samples, capped at 10) of each gene over every
+single-gene intervention sample but its own. A few binary labels per target are a noisy rate; the continuous shifts
+of the same interventions are not. Without interventions in the data, the prior's column means rank targets.
 
 Revealed labels are returned as they are (1 or 0). Without labels, they are derived from the data's interventions
 as in :class:`~aitia.causal.learners.supervised.SupervisedLearner`.
@@ -40,15 +43,18 @@ class PropensityLearner(BaseLearner):
         pseudo: pseudo-labels pulling each row and column rate towards its prior mean.
         prior_strength: how far the prior's percentile moves a gene's prior mean (0 ignores the prior; 1: from
             0.5x to 1.5x the overall rate).
+        use_data: rank the targets' prior means by their responsiveness to the data's interventions.
         z_threshold: |z| above which a measured shift counts as an effect when labels are derived from the data.
     """
 
     name = "propensity"
     uses_labels = True
 
-    def __init__(self, pseudo: float = 2.0, prior_strength: float = 1.0, z_threshold: float = 3.0) -> None:
+    def __init__(self, pseudo: float = 2.0, prior_strength: float = 1.0, use_data: bool = True,
+                 z_threshold: float = 3.0) -> None:  # fmt: skip
         self.pseudo = pseudo
         self.prior_strength = prior_strength
+        self.use_data = use_data
         self.z_threshold = z_threshold
 
     def fit(
@@ -65,6 +71,7 @@ class PropensityLearner(BaseLearner):
             )
         pos = np.where(known, y, 0.0)
         base = float(pos.sum() / known.sum())
+        self.target_responsiveness_ = self._responsiveness(adata) if self.use_data else None
         row_mean, col_mean = self._prior_means(base)
         self.source_rate_ = (pos.sum(1) + self.pseudo * row_mean) / (known.sum(1) + self.pseudo)
         self.target_rate_ = (pos.sum(0) + self.pseudo * col_mean) / (known.sum(0) + self.pseudo)
@@ -75,18 +82,42 @@ class PropensityLearner(BaseLearner):
 
     def _prior_means(self, base: float) -> tuple[np.ndarray, np.ndarray]:
         p = self.n_genes_
-        if self.prior_ is None or self.prior_strength == 0:
-            return np.full(p, base), np.full(p, base)
-        v = np.array(self.prior_, dtype=np.float64)
-        np.fill_diagonal(v, np.nan)
-        with np.errstate(invalid="ignore"):
-            rows, cols = np.nanmean(v, axis=1), np.nanmean(v, axis=0)
+        flat = np.full(p, base)
+        rows, cols = None, self.target_responsiveness_
+        if self.prior_ is not None:
+            v = np.array(self.prior_, dtype=np.float64)
+            np.fill_diagonal(v, np.nan)
+            with np.errstate(invalid="ignore"):
+                rows = np.nanmean(v, axis=1)
+                cols = np.nanmean(v, axis=0) if cols is None else cols
 
-        def scaled(means: np.ndarray) -> np.ndarray:
+        def scaled(means: np.ndarray | None) -> np.ndarray:
+            if means is None or self.prior_strength == 0:
+                return flat
             percentile = (rankdata(means) - 0.5) / len(means)  # ties share a percentile; all tied: 0.5
             return base * (1 + self.prior_strength * (percentile - 0.5))
 
         return scaled(rows), scaled(cols)
+
+    def _responsiveness(self, adata: AnnData) -> np.ndarray | None:
+        """Mean robust |z| of each gene over the single-gene intervention samples (its own excluded); None without
+        enough controls or interventions."""
+        from .base import intervention_rows
+
+        ctrl, by_gene = intervention_rows(adata, self.genes_)
+        if len(ctrl) < 3 or not by_gene:
+            return None
+        x = self._matrix(adata)
+        med = np.median(x[ctrl], axis=0)
+        q75, q25 = np.percentile(x[ctrl], [75, 25], axis=0)
+        iqr = np.where(q75 > q25, q75 - q25, np.maximum(x[ctrl].std(0), 1e-12))
+        rows = np.concatenate(list(by_gene.values()))
+        z = np.minimum(np.abs(x[rows] - med) / iqr, 10.0)
+        owner = np.concatenate([np.full(len(r), g) for g, r in by_gene.items()])
+        z[np.arange(len(rows)), owner] = np.nan  # a gene's own intervention is not a response
+        with np.errstate(invalid="ignore"):
+            resp = np.nanmean(z, axis=0)
+        return None if np.isnan(resp).all() else np.nan_to_num(resp, nan=float(np.nanmean(resp)))
 
     def _derived_labels(self, adata: AnnData) -> np.ndarray:
         from .features import PairStatistics, derive_labels
