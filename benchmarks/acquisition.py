@@ -48,6 +48,15 @@ def _data(name: str):
     return [("sachs", ad, dataset_truth(ad), datasets.ground_truth("sachs"))]
 
 
+def _breadth(group: str, adata):
+    """The breadth prior (gene descriptions) for data sets of real genes; None for DREAM4 and the simulation."""
+    from aitia.knowledge.breadth import breadth_prior
+
+    if group not in ("sachs", "kemmeren"):
+        return None
+    return breadth_prior([str(g) for g in adata.var_names], organism="yeast" if group == "kemmeren" else "human")
+
+
 def _strong_effects(truth, pool: list[str], quantile: float = 0.9) -> dict[str, int]:
     """Per candidate source: how many of its measured effects are strong (|effect| in the top 10% over every
     candidate source and gene, its own gene excluded): the discovery objective's targets."""
@@ -62,8 +71,9 @@ def _strong_effects(truth, pool: list[str], quantile: float = 0.9) -> dict[str, 
 
 
 def _curve(
-    adata, truth, graph, strategy: str, seed: int, rounds: int
+    adata, truth, graph, strategy: str, seed: int, rounds: int, learner: str = "correlation", breadth=None
 ) -> tuple[list[float], list[float], list[float]]:
+    from aitia.causal import learners
     from aitia.causal.acquisition import get
     from aitia.causal.evaluate import edge_metrics
     from aitia.causal.learners.correlation import shrunk_precision
@@ -97,9 +107,14 @@ def _curve(
         d = np.sqrt(np.clip(np.diag(prec), 1e-12, None))
         pcorr = np.abs(prec / np.outer(d, d))
         mats = [corr, pcorr]
+        if learner == "propensity":  # learns from the revealed rows' labels, the data, and the breadth prior
+            known = [i for i, s_ in enumerate(lab.sources) if s_ in revealed]
+            rev_labels = EdgeLabels(lab.values[known], [lab.sources[i] for i in known], lab.targets)
+            est = learners.get("propensity").fit(adata[rows], labels=rev_labels, prior=breadth)
+            mats = [est.predict_scores().values]
         ens = EdgeScores(
             np.mean([m.argsort(axis=None).argsort().reshape(m.shape) for m in mats], axis=0), genes
-        )
+        ) if len(mats) > 1 else EdgeScores(mats[0], genes)
         held = [s for s in pool if s not in revealed]
         if r > 0:
             keep = [i for i, s in enumerate(lab.sources) if s in set(held)]
@@ -120,11 +135,13 @@ def _curve(
     return held_curve, gold_curve, found_curve
 
 
-def _sweep_task(task: tuple[str, int, int], entries: list, rounds: int) -> tuple[float, float, float]:
+def _sweep_task(task: tuple[str, int, int], entries: list, rounds: int, learner: str, priors: list
+                ) -> tuple[float, float, float]:  # fmt: skip
     """One (strategy, network, seed) curve of the sweep, as an executor task: its three areas under the curve."""
     strategy, e, seed = task
     _label, adata, truth, graph = entries[e]
-    h, g, f = _curve(adata, truth, graph, strategy, seed, min(rounds, len(truth.labels.sources) - 2))
+    h, g, f = _curve(adata, truth, graph, strategy, seed, min(rounds, len(truth.labels.sources) - 2), learner,
+                     priors[e])  # fmt: skip
     area = [float(np.nanmean(c)) if c else float("nan") for c in (h, g, f)]
     return area[0], area[1], area[2]
 
@@ -139,6 +156,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--datasets", nargs="+", default=["sachs", "dream4", "simulated", "kemmeren"])
     ap.add_argument("--executor", default="local", help="local | ray (the sweep's tasks; identical results)")
+    ap.add_argument("--learner", default="correlation", choices=["correlation", "propensity"],
+                    help="correlation: |correlation| + |partial correlation| (unsupervised); propensity: learns from "
+                    "the revealed rows' labels and the data, with the breadth prior from gene descriptions")
     args = ap.parse_args()
     from aitia.executor import get_executor
 
@@ -151,11 +171,13 @@ def main() -> None:
     for group in args.datasets:
         t0 = time.perf_counter()
         entries = _data(group)
+        priors = [_breadth(group, ad) if args.learner == "propensity" else None for _, ad, _, _ in entries]
         strategies = [*available(), "information_gain:shuffled"]
         tasks = [
             (st, e, seed) for st in strategies for e in range(len(entries)) for seed in range(args.seeds)
         ]
-        aulcs = ex.map(_sweep_task, tasks, shared={"entries": entries, "rounds": args.rounds},
+        aulcs = ex.map(_sweep_task, tasks, shared={"entries": entries, "rounds": args.rounds,
+                                                   "learner": args.learner, "priors": priors},
                        description=f"{group}: strategies x nets x seeds", progress=True)  # fmt: skip
         results: dict[str, tuple[list[float], list[float], list[float]]] = {
             st: ([a[0] for (t, _, _), a in zip(tasks, aulcs) if t == st],

@@ -27,6 +27,8 @@ Example:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from anndata import AnnData
 from scipy.stats import rankdata
@@ -70,7 +72,9 @@ class PropensityLearner(BaseLearner):
                 "The propensity learner needs revealed labels (labels=...) or interventions in the data."
             )
         pos = np.where(known, y, 0.0)
-        base = float(pos.sum() / known.sum())
+        # the overall rate, smoothed by half a positive, so revealed rows without a single positive (a narrow first
+        # experiment) still leave the prior's and the data's ranking in place instead of scoring every pair 0
+        base = float((pos.sum() + 0.5) / (known.sum() + 1.0))
         self.target_responsiveness_ = self._responsiveness(adata) if self.use_data else None
         row_mean, col_mean = self._prior_means(base)
         self.source_rate_ = (pos.sum(1) + self.pseudo * row_mean) / (known.sum(1) + self.pseudo)
@@ -115,7 +119,8 @@ class PropensityLearner(BaseLearner):
         z = np.minimum(np.abs(x[rows] - med) / iqr, 10.0)
         owner = np.concatenate([np.full(len(r), g) for g, r in by_gene.items()])
         z[np.arange(len(rows)), owner] = np.nan  # a gene's own intervention is not a response
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():  # a gene measured only under its own intervention has no response
+            warnings.simplefilter("ignore", RuntimeWarning)
             resp = np.nanmean(z, axis=0)
         return None if np.isnan(resp).all() else np.nan_to_num(resp, nan=float(np.nanmean(resp)))
 
