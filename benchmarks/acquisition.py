@@ -54,7 +54,9 @@ def _breadth(group: str, adata):
 
     if group not in ("sachs", "kemmeren"):
         return None
-    return breadth_prior([str(g) for g in adata.var_names], organism="yeast" if group == "kemmeren" else "human")
+    return breadth_prior(
+        [str(g) for g in adata.var_names], organism="yeast" if group == "kemmeren" else "human"
+    )
 
 
 def _strong_effects(truth, pool: list[str], quantile: float = 0.9) -> dict[str, int]:
@@ -112,9 +114,13 @@ def _curve(
             rev_labels = EdgeLabels(lab.values[known], [lab.sources[i] for i in known], lab.targets)
             est = learners.get("propensity").fit(adata[rows], labels=rev_labels, prior=breadth)
             mats = [est.predict_scores().values]
-        ens = EdgeScores(
-            np.mean([m.argsort(axis=None).argsort().reshape(m.shape) for m in mats], axis=0), genes
-        ) if len(mats) > 1 else EdgeScores(mats[0], genes)
+        ens = (
+            EdgeScores(
+                np.mean([m.argsort(axis=None).argsort().reshape(m.shape) for m in mats], axis=0), genes
+            )
+            if len(mats) > 1
+            else EdgeScores(mats[0], genes)
+        )
         held = [s for s in pool if s not in revealed]
         if r > 0:
             keep = [i for i, s in enumerate(lab.sources) if s in set(held)]
@@ -156,9 +162,13 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--datasets", nargs="+", default=["sachs", "dream4", "simulated", "kemmeren"])
     ap.add_argument("--executor", default="local", help="local | ray (the sweep's tasks; identical results)")
-    ap.add_argument("--learner", default="correlation", choices=["correlation", "propensity"],
-                    help="correlation: |correlation| + |partial correlation| (unsupervised); propensity: learns from "
-                    "the revealed rows' labels and the data, with the breadth prior from gene descriptions")
+    ap.add_argument(
+        "--learner",
+        default="correlation",
+        choices=["correlation", "propensity"],
+        help="correlation: |correlation| + |partial correlation| (unsupervised); propensity: learns from "
+        "the revealed rows' labels and the data, with the breadth prior from gene descriptions",
+    )
     args = ap.parse_args()
     from aitia.executor import get_executor
 

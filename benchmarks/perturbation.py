@@ -95,7 +95,7 @@ def main() -> None:
             ("kemmeren-mrcl", ["unseen_perturbation"])]  # fmt: skip
     for dataset, kinds in plan:
         for kind in kinds:
-            for method in ("mean", "linear", "graph", "context_transfer", "ensemble"):
+            for method in ("mean", "linear", "graph", "context_transfer", "ensemble", "knn"):
                 try:
                     r = measure(run, dataset=dataset, method=method, kind=kind, device=args.device)
                 except Exception as exc:  # noqa: BLE001

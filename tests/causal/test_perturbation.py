@@ -321,10 +321,19 @@ def test_knn_auto_power_is_cross_validated_and_per_gene_auroc_matches_sklearn(mu
     adata, _, eff = multi_context
     est = P.get("knn").fit(eff, adata=adata)
     assert est.power_ in P.knn.POWERS and est.shrinkage_ in P.knn.SHRINKAGES
-    assert len(est.cv_scores_) == len(P.knn.POWERS) * len(P.knn.SHRINKAGES)
-    assert max(est.cv_scores_.values()) == est.cv_scores_[(est.power_, est.shrinkage_)]
-    fixed = P.get("knn", power=2.0, shrinkage=1.0).fit(eff, adata=adata)
-    assert fixed.cv_scores_ == {} and (fixed.power_, fixed.shrinkage_) == (2.0, 1.0)
+    grid = len(P.knn.POWERS) * len(P.knn.SHRINKAGES)
+    assert len(est.cv_scores_) == grid * len(P.knn.SELF_WEIGHTS)  # three contexts: the self weight is judged
+    assert max(est.cv_scores_.values()) == est.cv_scores_[(est.power_, est.shrinkage_, est.self_weight_)]
+    # the same perturbation in another context is what transfers: the cross-validation sees it
+    assert est.self_weight_ > 0 and est.cv_scores_[(est.power_, est.shrinkage_, 0.0)] < est.cv_scores_[
+        (est.power_, est.shrinkage_, est.self_weight_)] - 0.1  # fmt: skip
+    keep = np.zeros(eff.observed.shape, bool)
+    keep[0] = eff.observed[0]
+    one = eff.subset(keep)
+    single = P.get("knn").fit(one, adata=adata)
+    assert len(single.cv_scores_) == grid and single.self_weight_ == 1.0  # one context: nothing to judge
+    fixed = P.get("knn", power=2.0, shrinkage=1.0, self_weight=1.0).fit(eff, adata=adata)
+    assert fixed.cv_scores_ == {} and (fixed.power_, fixed.shrinkage_, fixed.self_weight_) == (2.0, 1.0, 1.0)
     rng = np.random.default_rng(0)
     y = (rng.random((30, 40)) < 0.3).astype(float)
     s = np.round(rng.random((30, 40)), 1)  # ties

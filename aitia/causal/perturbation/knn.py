@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 #: Candidate similarity powers and shrinkages tried by ``"auto"`` (cross-validated on training perturbations).
 POWERS = (1.0, 2.0, 4.0, 8.0, 16.0)
 SHRINKAGES = (0.0, 1.0, 3.0, 10.0)
+#: Candidate weights of the same perturbation measured in other contexts (cross-validated when any is).
+SELF_WEIGHTS = (0.0, 1.0, 10.0, 100.0)
 
 
 class KNNPredictor(BasePredictor):
@@ -44,8 +46,9 @@ class KNNPredictor(BasePredictor):
         power: weights are ``similarity ** power``; ``"auto"`` picks it from :data:`POWERS` by cross-validation
             over training perturbations (``cv_folds`` folds; per-gene AUROC of the labels, else the effects' MSE).
         shrinkage: weight of the gene's training mean, in median candidate weights; ``"auto"`` as ``power``.
-        self_weight: weight of the same perturbation measured in other contexts (1 = as a perfect neighbour;
-            0 ignores it).
+        self_weight: weight of the same perturbation measured in other contexts, in perfect-neighbour weights (0
+            ignores it); ``"auto"`` picks it from :data:`SELF_WEIGHTS` by the same cross-validation, where the
+            validation perturbations are measured in another context (else 1).
         n_components: expression principal components used when no features are given.
         cv_folds: folds of the ``"auto"`` search (at least 2 perturbations per fold, else the middle of the grid).
         seed: seed of the cross-validation folds.
@@ -69,7 +72,7 @@ class KNNPredictor(BasePredictor):
         k: int | None = None,
         power: float | Literal["auto"] = "auto",
         shrinkage: float | Literal["auto"] = "auto",
-        self_weight: float = 1.0,
+        self_weight: float | Literal["auto"] = "auto",
         n_components: int = 32,
         cv_folds: int = 5,
         seed: int = 0,
@@ -104,49 +107,75 @@ class KNNPredictor(BasePredictor):
         self.freq_ = _smoothed_mean(effects.label_rows)
         self.mean_ = _smoothed_mean(effects.effect_rows)
         self.labels_known_ = bool((~np.isnan(effects.label_rows)).any())
-        self.cv_scores_: dict[tuple[float, float], float] = {}
-        self.power_, self.shrinkage_ = self._choose()
+        self.cv_scores_: dict[tuple[float, float, float], float] = {}
+        self.power_, self.shrinkage_, self.self_weight_ = self._choose()
         self.n_fallback_ = 0
 
     # ------------------------------------------------------------------ cross-validated power and shrinkage
-    def _choose(self) -> tuple[float, float]:
+    def _choose(self) -> tuple[float, float, float]:
         powers = POWERS if self.power == "auto" else (float(self.power),)
         shrinks = SHRINKAGES if self.shrinkage == "auto" else (float(self.shrinkage),)
-        if len(powers) * len(shrinks) == 1:
-            return powers[0], shrinks[0]
+        default_self = 1.0 if self.self_weight == "auto" else float(self.self_weight)
+        multi = bool((self.observed_.sum(0) > 1).any())  # some perturbation measured in several contexts
+        selfs = SELF_WEIGHTS if self.self_weight == "auto" and multi else (default_self,)
+        if len(powers) * len(shrinks) * len(selfs) == 1:
+            return powers[0], shrinks[0], selfs[0]
         rng = np.random.default_rng(self.seed)
-        totals = np.zeros((len(powers), len(shrinks)))
+        totals = np.zeros((len(powers), len(shrinks), len(selfs)))
         n_folds = 0
+        transfer = False  # does any validation perturbation have a measurement in another context?
         c_of, p_of = self.table_.pair_positions
+        which = self.table_.label_rows if self.labels_known_ else self.table_.effect_rows
         for c in np.unique(c_of):
             rows = np.flatnonzero((c_of == c) & self.train_present_[p_of])
             if len(rows) < 2 * max(self.cv_folds, 2):
                 continue
-            which = self.table_.label_rows if self.labels_known_ else self.table_.effect_rows
             for val in np.array_split(rng.permutation(rows), max(self.cv_folds, 2)):
                 trn = np.setdiff1d(rows, val)
                 cols = np.flatnonzero((~np.isnan(which[val])).any(0))  # genes the fold can score
                 truth, train_rows = which[val][:, cols], which[trn][:, cols]
                 base = _smoothed_mean(which[trn])[cols]
+                other = self._other_context_rows(p_of[val], int(c), which)[:, cols]
+                other_ok = ~np.isnan(other)
+                transfer = transfer or bool(other_ok.any())
+                other = np.where(other_ok, other, 0.0)
                 sims = np.clip(self.train_vectors_[p_of[val]] @ self.train_vectors_[p_of[trn]].T, 0, None)
                 for i, pw in enumerate(powers):
                     w = self._top_k(sims**pw)
                     num, den = _kernel_sums(w, train_rows)
-                    for j, sh in enumerate(shrinks):
-                        totals[i, j] += self._fold_score(_shrunk(w, num, den, base, sh), truth)
+                    for k, sw in enumerate(selfs):
+                        n_k, d_k = num + sw * other, den + sw * other_ok
+                        for j, sh in enumerate(shrinks):
+                            totals[i, j, k] += self._fold_score(_shrunk(w, n_k, d_k, base, sh), truth)
                 n_folds += 1
         if n_folds == 0:  # too few perturbations to cross-validate: the middle of the grid
             logger.info("knn: too few training perturbations to cross-validate; power 4, shrinkage 1")
             return (4.0 if self.power == "auto" else float(self.power),
-                    1.0 if self.shrinkage == "auto" else float(self.shrinkage))  # fmt: skip
+                    1.0 if self.shrinkage == "auto" else float(self.shrinkage), default_self)  # fmt: skip
         totals /= n_folds
+        if (
+            not transfer
+        ):  # nothing measured in another context: the self weight cannot be judged, nor does it act
+            k_best = selfs.index(default_self) if default_self in selfs else 0
+            totals = totals[:, :, k_best : k_best + 1]
+            selfs = (selfs[k_best],)
         self.cv_scores_ = {
-            (p, s): float(totals[i, j]) for i, p in enumerate(powers) for j, s in enumerate(shrinks)
-        }
-        i, j = (int(v) for v in np.unravel_index(int(np.argmax(totals)), totals.shape))
-        logger.info("knn: power %s, shrinkage %s (cross-validated score %.3f over %d folds)",
-                    powers[i], shrinks[j], totals[i, j], n_folds)  # fmt: skip
-        return powers[i], shrinks[j]
+            (p, s, sw): float(totals[i, j, k])
+            for i, p in enumerate(powers) for j, s in enumerate(shrinks) for k, sw in enumerate(selfs)
+        }  # fmt: skip
+        i, j, k = (int(v) for v in np.unravel_index(int(np.argmax(totals)), totals.shape))
+        logger.info("knn: power %s, shrinkage %s, self weight %s (cross-validated score %.3f over %d folds)",
+                    powers[i], shrinks[j], selfs[k], totals[i, j, k], n_folds)  # fmt: skip
+        return powers[i], shrinks[j], selfs[k]
+
+    def _other_context_rows(self, perts: np.ndarray, c: int, which: np.ndarray) -> np.ndarray:
+        """Mean row of each perturbation over the contexts other than ``c`` (NaN where it has none)."""
+        out = np.full((len(perts), which.shape[1]), np.nan, np.float32)
+        for r, j in enumerate(perts):
+            idx = [int(self.table_.pair_index[i, j]) for i in np.flatnonzero(self.observed_[:, j]) if i != c]
+            if idx:
+                out[r] = quiet_nanmean(which[idx], axis=0)
+        return out
 
     def _fold_score(self, pred: np.ndarray, truth: np.ndarray) -> float:
         """Per-gene AUROC of the labels (0.5 when no gene has both classes), else minus the effects' MSE."""
@@ -213,13 +242,13 @@ class KNNPredictor(BasePredictor):
         found = []
         for r, j in enumerate(qpert[chunk]):
             others = [int(i) for i in np.flatnonzero(self.observed_[:, j]) if i != c] if j >= 0 else []
-            found.append(bool(others) and self.self_weight > 0)
+            found.append(bool(others) and self.self_weight_ > 0)
             if not found[-1]:
                 continue
             for which, row in enumerate(self._mean_rows(others, int(j))):
                 ok = ~np.isnan(row)
-                sums[which][r, ok] += self.self_weight * row[ok]
-                weights[which][r, ok] += self.self_weight
+                sums[which][r, ok] += self.self_weight_ * row[ok]
+                weights[which][r, ok] += self.self_weight_
         return (sums[0], weights[0]), (sums[1], weights[1]), np.array(found, dtype=bool)
 
     def _mean_rows(self, contexts: list[int], j: int) -> tuple[np.ndarray, np.ndarray]:
