@@ -247,3 +247,22 @@ def test_propensity_ranks_targets_by_their_responsiveness_in_the_data():
     assert without["C", "D"] == pytest.approx(without["C", "E"])
     est = learners.get("propensity").fit(adata, labels=labels)
     assert est.target_responsiveness_[3] > 2 * est.target_responsiveness_[4]
+
+
+def test_propensity_counts_perturbations_of_unmeasured_genes_as_responses():
+    """The published Kemmeren protocol trains on deletions of genes outside the measured set: their shifts show
+    which targets respond, although no label row belongs to them."""
+    from aitia.types.graph import EdgeLabels
+
+    genes = ["A", "B", "C", "D", "E"]
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(40, 5))
+    x[30:, 4] += 4.0  # E shifts under deletions of the unmeasured genes Z1, Z2
+    adata = AnnData(x)
+    adata.var_names = genes
+    adata.obs["perturbation"] = ["control"] * 30 + ["Z1"] * 5 + ["Z2"] * 5
+    labels = EdgeLabels(np.array([[np.nan, 0, 0, 0, 0]], float), ["A"], genes)
+    est = learners.get("propensity").fit(adata, labels=labels)
+    assert est.target_responsiveness_[4] > 2 * est.target_responsiveness_[3]
+    scores = est.predict_scores()
+    assert scores["C", "E"] > scores["C", "D"]

@@ -10,8 +10,9 @@ with a ``prior``, each source's prior mean is ``base`` scaled by its percentile 
 up to 3x as many genes as the narrowest at the default strength. :func:`aitia.knowledge.breadth.breadth_prior` gives
 such a prior from gene descriptions alone. Targets are ranked the same way by their responsiveness in the data
 (``use_data``): the mean robust |z| (median and IQR of the control samples, capped at 10) of each gene over every
-single-gene intervention sample but its own. A few binary labels per target are a noisy rate; the continuous shifts
-of the same interventions are not. Without interventions in the data, the prior's column means rank targets.
+perturbed sample but its own perturbation (perturbations of genes outside the measured set count too). A few binary
+labels per target are a noisy rate; the continuous shifts of the same interventions are not. Without interventions
+in the data, the prior's column means rank targets.
 
 Revealed labels are returned as they are (1 or 0). Without labels, they are derived from the data's interventions
 as in :class:`~aitia.causal.learners.supervised.SupervisedLearner`.
@@ -104,22 +105,26 @@ class PropensityLearner(BaseLearner):
         return scaled(rows), scaled(cols)
 
     def _responsiveness(self, adata: AnnData) -> np.ndarray | None:
-        """Mean robust |z| of each gene over the single-gene intervention samples (its own excluded); None without
-        enough controls or interventions."""
-        from .base import intervention_rows
+        """Mean robust |z| of each gene over every perturbed sample (also those perturbing unmeasured genes; a
+        gene's own perturbation left out); None without enough controls or perturbed samples."""
+        from ...datasets.validate import CONTROL, PERTURBATION_KEY, split_targets
 
-        ctrl, by_gene = intervention_rows(adata, self.genes_)
-        if len(ctrl) < 3 or not by_gene:
+        pert = adata.obs[PERTURBATION_KEY].astype(str).to_numpy()
+        ctrl = pert == CONTROL
+        if ctrl.sum() < 3 or ctrl.all():
             return None
         x = self._matrix(adata)
         med = np.median(x[ctrl], axis=0)
         q75, q25 = np.percentile(x[ctrl], [75, 25], axis=0)
         iqr = np.where(q75 > q25, q75 - q25, np.maximum(x[ctrl].std(0), 1e-12))
-        rows = np.concatenate(list(by_gene.values()))
+        rows = np.flatnonzero(~ctrl)
         z = np.minimum(np.abs(x[rows] - med) / iqr, 10.0)
-        owner = np.concatenate([np.full(len(r), g) for g, r in by_gene.items()])
-        z[np.arange(len(rows)), owner] = np.nan  # a gene's own intervention is not a response
-        with warnings.catch_warnings():  # a gene measured only under its own intervention has no response
+        gidx = {g: i for i, g in enumerate(self.genes_)}
+        for r, label in enumerate(pert[rows]):
+            for t in split_targets(label):
+                if t in gidx:
+                    z[r, gidx[t]] = np.nan  # a gene's own perturbation is not a response
+        with warnings.catch_warnings():  # a gene measured only under its own perturbation has no response
             warnings.simplefilter("ignore", RuntimeWarning)
             resp = np.nanmean(z, axis=0)
         return None if np.isnan(resp).all() else np.nan_to_num(resp, nan=float(np.nanmean(resp)))
