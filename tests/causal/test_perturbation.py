@@ -341,3 +341,10 @@ def test_knn_auto_power_is_cross_validated_and_per_gene_auroc_matches_sklearn(mu
     ref = [roc_auc_score(y[~np.isnan(y[:, g]), g], s[~np.isnan(y[:, g]), g]) for g in range(40)
            if len(np.unique(y[~np.isnan(y[:, g]), g])) == 2]  # fmt: skip
     assert P.per_gene_auroc(s, y) == (pytest.approx(np.mean(ref)), len(ref))
+
+
+def test_knn_settings_are_checked(multi_context):
+    adata, _, eff = multi_context
+    for bad in ({"power": "bogus"}, {"shrinkage": -1.0}, {"self_weight": "high"}, {"k": 0}):
+        with pytest.raises(DataValidationError, match="must be"):
+            P.get("knn", **bad).fit(eff, adata=adata)

@@ -96,6 +96,10 @@ class KNNPredictor(BasePredictor):
             )
         if self.k is not None and self.k < 1:
             raise DataValidationError(f"k must be a positive number of neighbours or None, got {self.k}.")
+        for name in ("power", "shrinkage", "self_weight"):
+            value = getattr(self, name)
+            if value != "auto" and not (isinstance(value, (int, float)) and value >= 0):
+                raise DataValidationError(f"{name} must be 'auto' or a number >= 0, got {value!r}.")
         self.feature_sources_ = list(feats.sources)
         feats = feats.normalized()
         self.table_contexts_ = list(effects.contexts)
