@@ -225,6 +225,8 @@ def test_propensity_uses_row_and_column_rates_and_source_knowledge():
     np.testing.assert_allclose(off.values, plain.values)
     with pytest.raises(DataValidationError, match="prior_strength"):
         learners.get("propensity", prior_strength=5.0).fit(adata, labels=labels)
+    with pytest.raises(DataValidationError, match="pseudo"):
+        learners.get("propensity", pseudo=0.0).fit(adata, labels=labels)
     with pytest.raises(DataValidationError, match="revealed labels"):
         learners.get("propensity").fit(adata)  # no labels and no interventions to derive them from
 
