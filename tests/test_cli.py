@@ -124,3 +124,30 @@ def test_learn_help_lists_every_registered_learner():
 
     help_text = " ".join(runner.invoke(app, ["learn", "--help"], terminal_width=400).output.split())
     assert all(name in help_text for name in learners.available()), help_text
+
+
+def test_predict_cli_places_a_label_only_screen_by_knowledge_features(tmp_path):
+    """A label-only table (pert, gene, label): `--features` lets knn place unseen perturbations; methods that need
+    effect sizes are skipped with their reason under `--method all` instead of ending the run."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    perts = ["MED1", "MED4", "MED6", "MED7", "MED8", "MED10", "MED12", "MED14", "SMARCA4", "SMARCB1", "ARID1A",
+             "SMARCC1", "SMARCD1", "SMARCE1", "ARID1B", "PBRM1"]  # fmt: skip
+    genes = [f"R{i}" for i in range(30)]
+    rows = []
+    for p in perts:
+        hit = (
+            set(range(0, 15)) if p.startswith("MED") else set(range(15, 30))
+        )  # two complexes, two programmes
+        rows += [(p, g, int(i in hit and rng.random() < 0.8)) for i, g in enumerate(genes)]
+    path = tmp_path / "screen.csv"
+    pd.DataFrame(rows, columns=["pert", "gene", "label"]).to_csv(path, index=False)
+    res = runner.invoke(app, ["predict", "--dataset", str(path), "--method", "all", "--features", "text",
+                              "--json"], terminal_width=200)  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = {r["method"]: r for r in json.loads(res.stdout)}
+    assert set(out) >= {"mean", "knn"} and "linear" not in out
+    assert out["knn"]["per_gene_auroc"] > 0.8  # the complexes' descriptions separate them
+    assert "skipped linear" in res.output and "labels only" in res.output

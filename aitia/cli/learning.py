@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ..errors import DataValidationError
 from ..knowledge.priors import prior_scores
 from ._app import app, console, emit, output_dir, working
 
@@ -85,13 +86,25 @@ def predict(
         ..., "--dataset", help="Built-in dataset, or an .h5ad / effect-table CSV path."
     ),
     method: str = typer.Option(
-        "context_transfer", "--method", help="mean | linear | graph | context_transfer | ensemble | all."
+        "context_transfer",
+        "--method",
+        help="mean | linear | graph | context_transfer | ensemble | knn | all.",
     ),
     split: str = typer.Option(
         "unseen_perturbation", "--split", help="unseen_perturbation | unseen_pair | leave_one_context_out."
     ),
     context: str = typer.Option(None, "--context", help="Held-out context for leave_one_context_out."),
-    prior: str = typer.Option(None, "--prior", help="Edge-list file or trrust / collectri."),
+    prior: str = typer.Option(
+        None,
+        "--prior",
+        help="Edge-list file or a curated prior (trrust, signaling, default, ... joined by '+').",
+    ),
+    features: str = typer.Option(
+        None,
+        "--features",
+        help="Knowledge features of the perturbed genes for knn: text | network | text+network (gene descriptions, "
+        "curated-network neighbourhoods); the way to place perturbations of a label-only table.",
+    ),
     seed: int = typer.Option(0, "--seed"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -114,14 +127,34 @@ def predict(
         effects = effects_for_dataset(dataset)
         adata = datasets.load(dataset)
     prior_edges = prior_scores(prior, effects.genes)
+    gene_feats = None
+    if features:
+        from ..causal.perturbation.base import target_of
+        from ..knowledge.gene_features import gene_features
+
+        targets = sorted({t for p in effects.perturbations for t in target_of(p)})
+        with working(f"gene features ({features}) for {len(targets)} perturbed genes", as_json):
+            gene_feats = gene_features(targets, sources=tuple(features.split("+")))
     methods = P.available() if method == "all" else [method]
     rows = []
+    skipped: list[str] = []
     for i, m in enumerate(methods, 1):
         est = P.get(m)
         if m == "graph" and prior_edges is None and adata is None:
             continue
         with working(f"[{i}/{len(methods)}] {m}: fitting and scoring the {split} split", as_json):
-            r = P.evaluate_predictor(est, effects, split, adata=adata, prior=prior_edges, seed=seed,  # type: ignore[arg-type]
-                                     **({"context": context} if context else {}))  # fmt: skip
+            extra: dict = {"context": context} if context else {}
+            if gene_feats is not None and m == "knn":
+                extra["features"] = gene_feats
+            try:
+                r = P.evaluate_predictor(est, effects, split, adata=adata, prior=prior_edges, seed=seed,  # type: ignore[arg-type]
+                                         **extra)  # fmt: skip
+            except DataValidationError as exc:
+                if method != "all":
+                    raise
+                skipped.append(f"{m}: {exc}")  # e.g. an effect regressor on a label-only table
+                continue
         rows.append({"method": m, **r.model_dump()})
     emit(f"perturbation prediction on {dataset} ({split})", rows, as_json)
+    for line in skipped:  # on stderr, so --json output stays one JSON document
+        typer.echo(f"skipped {line}", err=True)

@@ -67,7 +67,9 @@ class PropensityLearner(BaseLearner):
         if not 0 <= self.prior_strength <= 2:
             raise DataValidationError(f"prior_strength must be within [0, 2], got {self.prior_strength}.")
         if not self.pseudo > 0:
-            raise DataValidationError(f"pseudo must be > 0 (pseudo-labels per row and column), got {self.pseudo}.")
+            raise DataValidationError(
+                f"pseudo must be > 0 (pseudo-labels per row and column), got {self.pseudo}."
+            )
         y = self._label_matrix() if labels is not None else self._derived_labels(adata)
         known = ~np.isnan(y)
         if not known.any():
