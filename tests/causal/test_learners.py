@@ -268,3 +268,19 @@ def test_propensity_counts_perturbations_of_unmeasured_genes_as_responses():
     assert est.target_responsiveness_[4] > 2 * est.target_responsiveness_[3]
     scores = est.predict_scores()
     assert scores["C", "E"] > scores["C", "D"]
+
+
+def test_propensity_reads_label_rows_of_unmeasured_sources_for_target_rates():
+    from aitia.types.graph import EdgeLabels
+
+    genes = ["A", "B", "C", "D", "E"]
+    adata = AnnData(np.random.default_rng(3).normal(size=(30, 5)))
+    adata.var_names = genes
+    adata.obs["perturbation"] = "control"
+    vals = np.array([[np.nan, 0, 0, 0, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 1], [0, 0, 0, 1, 0]], float)
+    labels = EdgeLabels(vals, ["A", "Z1", "Z2", "Z3"], genes)  # Z*: deletions of genes outside the data
+    scores = learners.get("propensity").fit(adata, labels=labels).predict_scores()
+    assert scores["C", "E"] > scores["C", "D"] > scores["C", "B"]
+    only_outside = EdgeLabels(vals[1:], ["Z1", "Z2", "Z3"], genes)
+    again = learners.get("propensity").fit(adata, labels=only_outside).predict_scores()
+    assert again["C", "E"] > again["C", "B"]

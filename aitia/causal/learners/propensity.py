@@ -14,8 +14,9 @@ perturbed sample but its own perturbation (perturbations of genes outside the me
 labels per target are a noisy rate; the continuous shifts of the same interventions are not. Without interventions
 in the data, the prior's column means rank targets.
 
-Revealed labels are returned as they are (1 or 0). Without labels, they are derived from the data's interventions
-as in :class:`~aitia.causal.learners.supervised.SupervisedLearner`.
+Revealed labels are returned as they are (1 or 0); label rows of sources outside the measured genes (deletions of
+other genes in a training screen) count towards the targets' rates. Without labels, they are derived from the
+data's interventions as in :class:`~aitia.causal.learners.supervised.SupervisedLearner`.
 
 Example:
     >>> import numpy as np
@@ -72,18 +73,21 @@ class PropensityLearner(BaseLearner):
             )
         y = self._label_matrix() if labels is not None else self._derived_labels(adata)
         known = ~np.isnan(y)
-        if not known.any():
+        extra_pos, extra_known = self._outside_rows(labels)
+        if not known.any() and not extra_known.any():
             raise DataValidationError(
                 "The propensity learner needs revealed labels (labels=...) or interventions in the data."
             )
         pos = np.where(known, y, 0.0)
         # the overall rate, smoothed by half a positive, so revealed rows without a single positive (a narrow first
         # experiment) still leave the prior's and the data's ranking in place instead of scoring every pair 0
-        base = float((pos.sum() + 0.5) / (known.sum() + 1.0))
+        base = float((pos.sum() + extra_pos.sum() + 0.5) / (known.sum() + extra_known.sum() + 1.0))
         self.target_responsiveness_ = self._responsiveness(adata) if self.use_data else None
         row_mean, col_mean = self._prior_means(base)
         self.source_rate_ = (pos.sum(1) + self.pseudo * row_mean) / (known.sum(1) + self.pseudo)
-        self.target_rate_ = (pos.sum(0) + self.pseudo * col_mean) / (known.sum(0) + self.pseudo)
+        self.target_rate_ = (pos.sum(0) + extra_pos + self.pseudo * col_mean) / (
+            known.sum(0) + extra_known + self.pseudo
+        )
         est = np.clip(np.outer(self.source_rate_, self.target_rate_) / max(base, 1e-12), 0.0, 1.0)
         self.base_rate_ = base
         self.scores_ = np.where(known, y, est)
@@ -132,6 +136,24 @@ class PropensityLearner(BaseLearner):
             warnings.simplefilter("ignore", RuntimeWarning)
             resp = np.nanmean(z, axis=0)
         return None if np.isnan(resp).all() else np.nan_to_num(resp, nan=float(np.nanmean(resp)))
+
+    def _outside_rows(self, labels: EdgeLabels | None) -> tuple[np.ndarray, np.ndarray]:
+        """Positives and labelled pairs per measured target from label rows whose source is not a measured gene
+        (e.g. deletions of other genes in a training screen): they say which targets respond, not which sources."""
+        p = self.n_genes_
+        if labels is None:
+            return np.zeros(p), np.zeros(p)
+        genes = set(self.genes_)
+        rows = [i for i, s in enumerate(labels.sources) if s not in genes]
+        cols = {t: j for j, t in enumerate(labels.targets)}
+        if not rows:
+            return np.zeros(p), np.zeros(p)
+        v = np.full((len(rows), p), np.nan)
+        for k, g in enumerate(self.genes_):
+            if g in cols:
+                v[:, k] = labels.values[rows, cols[g]]
+        known = ~np.isnan(v)
+        return np.where(known, v, 0.0).sum(0), known.sum(0).astype(float)
 
     def _derived_labels(self, adata: AnnData) -> np.ndarray:
         from .features import PairStatistics, derive_labels
