@@ -468,7 +468,8 @@ class ToolBox:
 
         Args:
             dataset: dataset name.
-            method: learner: correlation, partial_correlation, pc, ges, boss, notears, mrcl, supervised, deep, ensemble.
+            method: learner: correlation, partial_correlation, pc, ges, boss, notears, mrcl, supervised, deep, ensemble,
+                propensity (label structure + data; with a prior, its row means rank the sources).
             prior_handle: handle of hypothesis or other scores to use as prior.
             top: edges listed in the result (at most 50).
         """
