@@ -323,6 +323,42 @@ def _summary(run: Run, rounds: list[Any], edge_rows: list[dict[str, Any]], score
     return "\n".join(lines)
 
 
+def learner_progress(
+    rounds: list[Any], tolerance: float = 0.01
+) -> tuple[list[str], list[dict[str, Any]], str]:
+    """Each learner's AUROC per round (active arm, first reference graph): the learners, one row per round, and a
+    sentence naming the learners that improved from round 0 to the last round by more than ``tolerance``, and those
+    that got worse.
+
+    Example:
+        >>> from types import SimpleNamespace as N
+        >>> rs = [N(round=0, active=N(members={"pc": 0.6, "ges": 0.7}, event="e1")),
+        ...       N(round=1, active=N(members={"pc": 0.7, "ges": 0.69}, event="e2"))]
+        >>> learner_progress(rs)[2]
+        'From round 0 to round 1 (chosen experiments), improved: pc (0.600 -> 0.700); unchanged within 0.01: ges.'
+    """
+    names = list(dict.fromkeys(n for r in rounds for n in r.active.members))
+    if not names:
+        return [], [], ""
+    rows = [{"round": r.round, "values": [_fmt(r.active.members.get(n)) for n in names], "cite": cite(r.active.event)}
+            for r in rounds]  # fmt: skip
+    first, last = rounds[0].active.members, rounds[-1].active.members
+    up, down, same = [], [], []
+    for n in names:
+        a, b = first.get(n), last.get(n)
+        if a is not None and b is not None and b > a + tolerance:
+            up.append(f"{escape_md(n)} ({_fmt(a)} -> {_fmt(b)})")
+        elif a is not None and b is not None and b < a - tolerance:
+            down.append(f"{escape_md(n)} ({_fmt(a)} -> {_fmt(b)})")
+        else:
+            same.append(escape_md(n))
+    parts = [f"{label}: {', '.join(group)}" for label, group in (("improved", up), ("worse", down)) if group]
+    if same:
+        parts.append(f"unchanged within {tolerance:g}: {', '.join(same)}")
+    sentence = f"From round 0 to round {rounds[-1].round} (chosen experiments), " + "; ".join(parts) + "."
+    return [escape_md(n) for n in names], rows, sentence
+
+
 def _summarise(e: dict[str, Any]) -> str:
     keep = {k: v for k, v in e.items() if k not in ("id", "type", "time")}
     text = json.dumps(keep, default=str)
@@ -369,6 +405,7 @@ def write_report(run: Run, config: Any, rounds: list[Any], scores: dict[str, Any
                 "values": [_fmt(get(a)) for _, _, get in columns], "picks": escape_md(", ".join(a.picks)),
                 "cites": " ".join(cite(e) for e in (a.event, a.choice_event) if e),
             })  # fmt: skip
+    progress_learners, progress_rows, progress = learner_progress(rounds)
     md_text = _env().get_template("report.md.j2").render(
         dataset=escape_md(config.dataset), run_dir=escape_md(run.path), summary=summary, acquisition=acquisition, generator=escape_md(hs.generator or "none"),
         n_hypotheses=len(hs.hypotheses), n_rejected=len(hs.rejected), hypotheses_event=hyp_event,
@@ -377,6 +414,8 @@ def write_report(run: Run, config: Any, rounds: list[Any], scores: dict[str, Any
         comparison=_comparison(rounds, headline[0], headline[2]), alpha=truth.params.get("alpha", 0.05),
         edge_rows=edge_rows, n_flagged=sum(bool(r["flag"]) for r in edge_rows),
         figures=[{"name": f.name, "caption": f.caption} for f in figures],
+        progress_rows=progress_rows, progress=progress, progress_learners=progress_learners,
+        reference=escape_md(gname or ""),
     )  # fmt: skip
     cited_ids = list(dict.fromkeys(re.findall(r"\[(e\d+)\]\(#e\d+\)", md_text)))
     by_id = {e["id"]: e for e in run.events() if "id" in e}

@@ -52,6 +52,13 @@ def test_loop_end_to_end(tmp_path, sim):
     assert len(p.imgs) == 3 and all(src.startswith("data:image/png;base64,") for src in p.imgs)
     md = (run.path / "report.md").read_text()
     assert "## Accuracy per round" in md and "## Edge evidence" in md
+    # which learners improved with the revealed interventions (the issue: "report per round which improved")
+    assert "## Learners per round" in md and f"From round 0 to round {res.rounds[-1].round}" in md
+    header = next(
+        ln for ln in md.splitlines() if ln.startswith("| round | ") and "source" in ln and "arm" not in ln
+    )
+    for name, auroc in res.rounds[-1].active.members.items():
+        assert f" {name} |" in header and f"{auroc:.3f}" in md
     assert (run.path / "graphs" / "round2.graphml").exists() and (run.path / "config.json").exists()
 
 
@@ -236,7 +243,7 @@ def test_report_layout_holds_at_1280px_in_a_browser(tmp_path, sim):
              f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1000", "--dump-dom"]  # fmt: skip
     dom = subprocess.run([browser, *flags, (tmp_path / "probe.html").as_uri()], capture_output=True, text=True,
                          timeout=120).stdout  # fmt: skip
-    assert 'data-overflow="false"' in dom and 'data-tables="2"' in dom
+    assert 'data-overflow="false"' in dom and 'data-tables="3"' in dom  # rounds, learners per round, edges
 
 
 def test_random_arm_replicates_give_a_confidence_interval(tmp_path):
