@@ -173,9 +173,12 @@ class KNNPredictor(BasePredictor):
         return powers[i], shrinks[j], selfs[k]
 
     def _other_context_rows(self, perts: np.ndarray, c: int, which: np.ndarray) -> np.ndarray:
-        """Mean row of each perturbation over the contexts other than ``c`` (NaN where it has none)."""
+        """Mean row of each perturbation (index; -1: not in the table) over the contexts other than ``c`` (-1: over
+        every context), NaN where it has none."""
         out = np.full((len(perts), which.shape[1]), np.nan, np.float32)
         for r, j in enumerate(perts):
+            if j < 0:
+                continue
             idx = [int(self.table_.pair_index[i, j]) for i in np.flatnonzero(self.observed_[:, j]) if i != c]
             if idx:
                 out[r] = quiet_nanmean(which[idx], axis=0)
@@ -229,36 +232,24 @@ class KNNPredictor(BasePredictor):
             idx = self.table_.pair_index[c, cands]
             return cands, self.table_.effect_rows[idx], self.table_.label_rows[idx]
         cands = np.flatnonzero(self.observed_.any(0) & self.train_present_)
-        pooled = [
-            self._mean_rows([int(i) for i in np.flatnonzero(self.observed_[:, j])], int(j)) for j in cands
-        ]
-        g = len(self.genes_)
-        e = np.stack([r[0] for r in pooled]) if pooled else np.zeros((0, g), np.float32)
-        lab = np.stack([r[1] for r in pooled]) if pooled else np.zeros((0, g), np.float32)
-        return cands, e, lab
+        return (cands, self._other_context_rows(cands, -1, self.table_.effect_rows),
+                self._other_context_rows(cands, -1, self.table_.label_rows))  # fmt: skip
 
     def _other_contexts(self, chunk: np.ndarray, qpert: np.ndarray, c: int
                         ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], np.ndarray]:  # fmt: skip
-        """The same perturbation measured in other contexts, as extra (sum, weight) per query and gene."""
-        g = len(self.genes_)
-        sums = [np.zeros((len(chunk), g)), np.zeros((len(chunk), g))]
-        weights = [np.zeros((len(chunk), g)), np.zeros((len(chunk), g))]
-        found = []
-        for r, j in enumerate(qpert[chunk]):
-            others = [int(i) for i in np.flatnonzero(self.observed_[:, j]) if i != c] if j >= 0 else []
-            found.append(bool(others) and self.self_weight_ > 0)
-            if not found[-1]:
-                continue
-            for which, row in enumerate(self._mean_rows(others, int(j))):
-                ok = ~np.isnan(row)
-                sums[which][r, ok] += self.self_weight_ * row[ok]
-                weights[which][r, ok] += self.self_weight_
-        return (sums[0], weights[0]), (sums[1], weights[1]), np.array(found, dtype=bool)
-
-    def _mean_rows(self, contexts: list[int], j: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = [self.table_.row(i, j) for i in contexts]
-        return (quiet_nanmean(np.stack([r[0] for r in rows]), axis=0),
-                quiet_nanmean(np.stack([r[1] for r in rows]), axis=0))  # fmt: skip
+        """The same perturbation measured in other contexts, as extra (sum, weight) per query and gene, and whether
+        each query has such a measurement."""
+        perts = qpert[chunk]
+        seen = self.observed_[:, np.maximum(perts, 0)].copy()
+        if c >= 0:
+            seen[c] = False
+        found = (perts >= 0) & seen.any(0) & (self.self_weight_ > 0)
+        extra = []
+        for which in (self.table_.effect_rows, self.table_.label_rows):
+            rows = self._other_context_rows(perts, c, which)
+            ok = ~np.isnan(rows) & found[:, None]
+            extra.append((self.self_weight_ * np.where(ok, rows, 0.0), self.self_weight_ * ok))
+        return extra[0], extra[1], found
 
 
 def _smoothed_mean(rows: np.ndarray, pseudo: float = 1.0) -> np.ndarray:
