@@ -194,6 +194,15 @@ def intervened_mask(adata: AnnData, genes: list[str]) -> np.ndarray:
     return out
 
 
+def robust_scale(ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column median and IQR / 1.349 (a standard deviation for normal data; the sd where the IQR is 0) of
+    reference samples: the scale of the robust z of Kemmeren et al. (2014)."""
+    med = np.median(ref, 0)
+    q75, q25 = np.percentile(ref, [75, 25], axis=0)
+    scale = (q75 - q25) / 1.349
+    return med, np.where(scale > 1e-9, scale, np.maximum(ref.std(0), 1e-9))
+
+
 def intervention_shift(x: np.ndarray, ctrl: np.ndarray, by_gene: dict[int, np.ndarray]) -> np.ndarray:
     """``p x p`` standardised shift of gene j under intervention on gene i vs controls (NaN where i is not intervened).
 
@@ -207,10 +216,7 @@ def intervention_shift(x: np.ndarray, ctrl: np.ndarray, by_gene: dict[int, np.nd
     if not by_gene:
         return out
     ref = x[ctrl] if len(ctrl) >= 3 else x
-    med = np.median(ref, 0)
-    q75, q25 = np.percentile(ref, [75, 25], axis=0)
-    scale = (q75 - q25) / 1.349
-    scale = np.where(scale > 1e-9, scale, np.maximum(ref.std(0), 1e-9))
+    med, scale = robust_scale(ref)
     mean_c, var_c, n_c = ref.mean(0), ref.var(0), len(ref)
     for i, rows in by_gene.items():
         if len(rows) == 1:

@@ -9,7 +9,7 @@ with a ``prior``, each source's prior mean is ``base`` scaled by its percentile 
 ``base * (1 + prior_strength * (percentile - 0.5))``, so the source knowledge calls broadest is expected to change
 up to 3x as many genes as the narrowest at the default strength. :func:`aitia.knowledge.breadth.breadth_prior` gives
 such a prior from gene descriptions alone. Targets are ranked the same way by their responsiveness in the data
-(``use_data``): the mean robust |z| (median and IQR of the control samples, capped at 10) of each gene over every
+(``use_data``): the mean robust |z| (median and IQR of the control samples, capped at 10 IQRs) of each gene over every
 perturbed sample but its own perturbation (perturbations of genes outside the measured set count too). A few binary
 labels per target are a noisy rate; the continuous shifts of the same interventions are not. Without interventions
 in the data, the prior's column means rank targets.
@@ -37,7 +37,7 @@ from scipy.stats import rankdata
 
 from ...errors import DataValidationError
 from ...types.graph import EdgeLabels, EdgeScores
-from .base import BaseLearner
+from .base import BaseLearner, robust_scale
 
 
 class PropensityLearner(BaseLearner):
@@ -122,11 +122,9 @@ class PropensityLearner(BaseLearner):
         if ctrl.sum() < 3 or ctrl.all():
             return None
         x = self._matrix(adata)
-        med = np.median(x[ctrl], axis=0)
-        q75, q25 = np.percentile(x[ctrl], [75, 25], axis=0)
-        iqr = np.where(q75 > q25, q75 - q25, np.maximum(x[ctrl].std(0), 1e-12))
+        med, scale = robust_scale(x[ctrl])
         rows = np.flatnonzero(~ctrl)
-        z = np.minimum(np.abs(x[rows] - med) / iqr, 10.0)
+        z = np.minimum(np.abs(x[rows] - med) / scale, 10.0 * 1.349)  # capped at 10 IQRs
         gidx = {g: i for i, g in enumerate(self.genes_)}
         for r, label in enumerate(pert[rows]):
             for t in split_targets(label):
