@@ -42,14 +42,14 @@ def gene_description(name: str, organism: str = "human") -> str:
 
     Example:
         >>> gene_description("MAPK1")[:45]
-        'MAPK1: mitogen-activated protein kinase 1. F'
+        'MAPK1: mitogen-activated protein kinase 1. Fa'
     """
     from .genes import get_resolver
     from .hypotheses import gene_summaries
 
-    if organism == "yeast":
-        return _yeast_description(name)
     r = get_resolver()
+    if organism == "yeast":
+        return r.yeast_line(name)[:2000]
     syms = r.resolve(name).symbols[:3]
     if not syms:
         return ""
@@ -66,19 +66,6 @@ def gene_description(name: str, organism: str = "human") -> str:
             text += " " + summaries[s]
         parts.append(text)
     return " ".join(parts)[:2000]
-
-
-def _yeast_description(name: str) -> str:
-    """A yeast gene's SGD line ("ERG11 (YHR007C): Lanosterol 14-alpha-demethylase; ..."), or "" when unknown."""
-    from .genes import get_resolver
-
-    r = get_resolver()
-    hit = r.resolve(name, organism="yeast")
-    if not hit.symbols or hit.ambiguous:
-        return ""
-    orf = (hit.note or "").removeprefix("systematic: ")
-    text = r.yeast_description.get(orf, "")
-    return f"{hit.symbols[0]} ({orf}): {text}"[:2000] if text else ""
 
 
 @lru_cache(maxsize=1)

@@ -295,6 +295,19 @@ class GeneResolver:
             query=q, symbols=[], match="none", note=f"{q!r} is not a known gene name or id."
         )
 
+    def yeast_line(self, name: str) -> str:
+        """A yeast gene's SGD line, "ERG11 (YHR007C): Lanosterol 14-alpha-demethylase; ..." ("" when the name is
+        unknown, ambiguous or undescribed).
+
+        Example:
+            >>> get_resolver().yeast_line("YLR357W")[:30]
+            'RSC2 (YLR357W): Component of t'
+        """
+        orfs = sorted(self._yeast_lookup.get(name.upper(), ()))
+        if len(orfs) != 1 or orfs[0] not in self.yeast_description:
+            return ""
+        return f"{self.yeast[orfs[0]]} ({orfs[0]}): {self.yeast_description[orfs[0]]}"
+
     def _resolve_yeast(self, q: str) -> GeneResolution | None:
         orfs = sorted(self._yeast_lookup.get(q.upper(), ()))
         if not orfs:
