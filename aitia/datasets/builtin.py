@@ -170,7 +170,7 @@ def load_dream4(size: int, net: int, parts: tuple[str, ...] = DREAM4_PARTS) -> A
 
     Example:
         >>> ad = load_dream4(10, 1)
-        >>> ad.obs["intervention_type"].value_counts()["knockout"]
+        >>> int(ad.obs["intervention_type"].value_counts()["knockout"])
         10
     """
     unknown = set(parts) - set(DREAM4_PARTS)
