@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -48,13 +49,10 @@ def expression_breadth(
         embedding: embedding spec (default ``AITIA_EMBEDDING``, offline MiniLM).
     """
     organism = "yeast" if any(w in organism.lower() for w in ("yeast", "cerevisiae")) else "human"
-    from .embeddings import make_embedding
     from .gene_features import text_features
 
     feats = text_features(genes, embedding=embedding, organism=organism)
-    ef = make_embedding(embedding or feats.meta.get("embedding"))
-    protos = np.asarray(ef(list(BREADTH_PROTOTYPES)), dtype=np.float64)
-    protos /= np.linalg.norm(protos, axis=1, keepdims=True)
+    protos = _prototype_vectors(str(feats.meta.get("embedding")))
     v = np.asarray(feats.values, dtype=np.float64)
     v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
     score = (v @ protos.T).max(axis=1)
@@ -64,6 +62,15 @@ def expression_breadth(
     if missing:
         logger.info("expression breadth: %d of %d genes have no description", missing, len(genes))
     return pd.Series(score, index=[str(g) for g in genes], name="expression breadth")
+
+
+@lru_cache(maxsize=4)
+def _prototype_vectors(spec: str) -> np.ndarray:
+    """Unit embeddings of :data:`BREADTH_PROTOTYPES` (computed once per embedding: no model load per call)."""
+    from .embeddings import make_embedding
+
+    protos = np.asarray(make_embedding(spec)(list(BREADTH_PROTOTYPES)), dtype=np.float64)
+    return protos / np.linalg.norm(protos, axis=1, keepdims=True)
 
 
 def breadth_prior(genes: Sequence[str], organism: str = "human", embedding: str | None = None) -> EdgeScores:
