@@ -48,15 +48,16 @@ def _data(name: str):
     return [("sachs", ad, dataset_truth(ad), datasets.ground_truth("sachs"))]
 
 
-def _breadth(group: str, adata):
-    """The breadth prior (gene descriptions) for data sets of real genes; None for DREAM4 and the simulation."""
+def _breadth(label: str, adata):
+    """The breadth prior (gene descriptions) for a registry data set of real genes (its organism from the registry);
+    None for in-silico networks and the simulation."""
+    from aitia import datasets
     from aitia.knowledge.breadth import breadth_prior
 
-    if group not in ("sachs", "kemmeren"):
+    name = label.split("[")[0]
+    if name not in datasets.list() or datasets.info(name).organism == "in silico":
         return None
-    return breadth_prior(
-        [str(g) for g in adata.var_names], organism="yeast" if group == "kemmeren" else "human"
-    )
+    return breadth_prior([str(g) for g in adata.var_names], organism=datasets.info(name).organism)
 
 
 def _strong_effects(truth, pool: list[str], quantile: float = 0.9) -> dict[str, int]:
@@ -204,7 +205,9 @@ def main() -> None:
     for group in args.datasets:
         t0 = time.perf_counter()
         entries = _data(group)
-        priors = [_breadth(group, ad) if args.learner == "propensity" else None for _, ad, _, _ in entries]
+        priors = [
+            _breadth(label, ad) if args.learner == "propensity" else None for label, ad, _, _ in entries
+        ]
         strategies = [*available(), "information_gain:shuffled"]
         tasks = [
             (st, e, seed) for st in strategies for e in range(len(entries)) for seed in range(args.seeds)

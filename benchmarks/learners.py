@@ -79,7 +79,7 @@ def run_kemmeren(method: str, device: str = "cpu", seeds: int = 3) -> dict:
             ):  # label structure, with gene-description knowledge of sources
                 prior = None
                 if "breadth" in method:
-                    prior = breadth_prior(genes, organism="yeast")
+                    prior = breadth_prior(genes, organism=datasets.info("kemmeren-mrcl").organism)
                     if (
                         "shuffled" in method
                     ):  # the control that must fail: knowledge attached to the wrong genes
