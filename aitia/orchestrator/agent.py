@@ -214,10 +214,8 @@ class Planner:
             self._describe(p)
         elif p.intent == "effect" and p.source and p.target:
             self._effect(p)
-        elif p.intent == "regulators" and p.subject:
-            self._regulators(p)
-        elif p.intent == "targets" and p.subject:
-            self._targets(p)
+        elif p.intent in ("regulators", "targets") and p.subject:
+            self._neighbours(p, "in" if p.intent == "regulators" else "out")
         elif p.intent == "perturbation_effect" and p.subject:
             self._perturbation_effect(p)
         else:
@@ -410,23 +408,17 @@ class Planner:
                 shown.setdefault(_sentence_about(h.text, names), h.doc_id)
             self._say("literature", "Literature: " + " | ".join(f"{d}: {t}" for t, d in shown.items()), ev)
 
-    def _regulators(self, p: ParsedQuestion) -> None:
+    def _neighbours(self, p: ParsedQuestion, direction: Literal["in", "out"]) -> None:
+        """Regulators (``in``) or targets (``out``) of the subject: measured, curated, then literature. Targets are
+        looked up in a dataset where the subject was intervened on."""
         a = str(p.subject)
-        ds = p.dataset or self._dataset_for([a], p.question)
+        intervened = {"intervened": a} if direction == "out" else {}
+        ds = p.dataset or self._dataset_for([a], p.question, **intervened)
         if ds:
-            self._measured_neighbours(ds, a, "in", p)
+            self._measured_neighbours(ds, a, direction, p)
         if self._has_symbols(p, a):
-            self._curated_neighbours(a, "in")
-            self._literature(f"regulation of {a}", [a], p)
-
-    def _targets(self, p: ParsedQuestion) -> None:
-        a = str(p.subject)
-        ds = p.dataset or self._dataset_for([a], p.question, intervened=a)
-        if ds:
-            self._measured_neighbours(ds, a, "out", p)
-        if self._has_symbols(p, a):
-            self._curated_neighbours(a, "out")
-            self._literature(f"targets of {a}", [a], p)
+            self._curated_neighbours(a, direction)
+            self._literature(f"regulation of {a}" if direction == "in" else f"targets of {a}", [a], p)
 
     def _perturbation_effect(self, p: ParsedQuestion) -> None:
         a = str(p.subject)
