@@ -223,7 +223,8 @@ class EvidenceSummary(BaseModel):
     )
     path_support: float = Field(
         default=0.0,
-        description="Support if the path were a curated edge, times path_decay per step beyond the first: indirect "
+        description="Support if the path were a forward curated edge (a direct reverse edge does not count against "
+        "it), times path_decay per step beyond the first: indirect "
         "evidence, kept apart from `support`.",
     )
     features: dict[str, float] = Field(default_factory=dict)
@@ -396,7 +397,9 @@ def evidence_for(
         genes = net.shortest_path(a_syms[:20], b_syms[:20], max_steps=max_path_steps)
         if genes is not None and len(genes) > 2:
             path = PathEvidence(genes=genes, sign=net.path_sign(genes), steps=len(genes) - 1)
-            as_edge = support_probability(len(forward), len(reverse), co, 1.0, pr, max(sf, 1.0), sr)
+            # a directed path is scored as if it were a forward curated edge; a direct reverse edge (b -> a) does not
+            # count against it: feedback loops are the rule in signalling (MEK -> ERK -| RAF beside RAF -> MEK)
+            as_edge = support_probability(len(forward), 0, co, 1.0, 0.0, max(sf, 1.0), 0.0)
             path_support = as_edge * path_decay ** (path.steps - 1)
     return EvidenceSummary(
         source=source, target=target, source_symbols=a_syms, target_symbols=b_syms, context=context,

@@ -129,3 +129,21 @@ def test_second_messengers_are_nodes_of_the_default_network():
     assert s["PIP3", "Akt"] > 0 and s["Plcg", "PIP2"] > 0 and s["PIP2", "PKC"] > 0  # PIP2 -> DAG -> PKC
     ev = evidence_for("Plcg", "PIP2", store=None, prior=net)
     assert ev.prior_hits and all(h.source.startswith("PLCG") for h in ev.prior_hits)
+
+
+def test_feedback_path_is_not_discounted_by_the_reverse_edge():
+    """Inhibiting MEK raises RAF through ERK -| RAF: a curated RAF -> MEK edge must not cancel that path."""
+    import pandas as pd
+
+    from aitia.knowledge.evidence import evidence_for
+    from aitia.knowledge.priors import PriorNetwork
+
+    edges = pd.DataFrame({"source": ["RAF1", "MAP2K1", "MAPK1"], "target": ["MAP2K1", "MAPK1", "RAF1"],
+                          "sign": [1, 1, -1], "pmids": [["1", "2", "3", "4"], ["5"], ["6"]]})  # fmt: skip
+    loop = PriorNetwork(edges, name="loop")
+    chain = PriorNetwork(edges.iloc[1:], name="chain")  # the same path, no RAF -> MEK edge
+    with_reverse = evidence_for("MAP2K1", "RAF1", prior=loop)
+    without = evidence_for("MAP2K1", "RAF1", prior=chain)
+    assert with_reverse.path is not None and with_reverse.path.sign == -1
+    assert with_reverse.path_support == without.path_support > 0
+    assert with_reverse.support < with_reverse.path_support  # the direct score still sees only the reverse edge

@@ -21,6 +21,11 @@ from ...types.graph import EdgeLabels, EdgeScores
 
 logger = logging.getLogger(__name__)
 
+#: Weight of a given prior in the final ranking of learners that can only blend it in (correlation, PC, GES, BOSS):
+#: ``(1 - w) * rank(data scores) + w * prior``. One default for all of them, so passing ``prior=`` is never
+#: silently ignored; 0 turns the prior off.
+PRIOR_BLEND = 0.3
+
 
 class BaseLearner(BaseEstimator):  # type: ignore[misc]
     """Base class: input validation, prior/label alignment, and the fitted-state check."""

@@ -14,7 +14,7 @@ from anndata import AnnData
 
 from ...errors import DataValidationError
 from ...types.graph import EdgeLabels, EdgeScores
-from .base import BaseLearner
+from .base import PRIOR_BLEND, BaseLearner
 from .correlation import rank01
 
 logger = logging.getLogger(__name__)
@@ -69,14 +69,14 @@ class PCLearner(_CausalLearnBase):
         indep_test: causal-learn test name (``fisherz``, ``kci``, ...).
         required_threshold: prior score (0-1) above which an edge is required (None: never).
         forbidden_threshold: prior score below which an edge is forbidden (None: never).
-        prior_weight: blend of the final ranking with the prior.
+        prior_weight: blend of the final ranking with the prior (default :data:`~aitia.causal.learners.base.PRIOR_BLEND`).
         max_samples: rows used (random subsample above this; None: all).
     """
 
     name = "pc"
 
     def __init__(self, alpha: float = 0.01, indep_test: str = "fisherz", required_threshold: float | None = None,
-                 forbidden_threshold: float | None = None, prior_weight: float = 0.0, max_samples: int | None = 5000,
+                 forbidden_threshold: float | None = None, prior_weight: float = PRIOR_BLEND, max_samples: int | None = 5000,
                  random_state: int = 0) -> None:  # fmt: skip
         self.alpha = alpha
         self.indep_test = indep_test
@@ -158,7 +158,7 @@ class GESLearner(_ScoreSearchLearner):
     def __init__(
         self,
         score_func: str = "local_score_BIC",
-        prior_weight: float = 0.0,
+        prior_weight: float = PRIOR_BLEND,
         max_samples: int | None = 5000,
         max_genes: int = 30,
         random_state: int = 0,
@@ -184,7 +184,7 @@ class BOSSLearner(_ScoreSearchLearner):
 
     Args:
         score_func: causal-learn local score.
-        prior_weight: weight of the prior in the final ranking (0: data only).
+        prior_weight: weight of the prior in the final ranking (0: data only; default :data:`~aitia.causal.learners.base.PRIOR_BLEND`).
         max_samples: rows used (subsampled above this).
         max_genes: refuse more genes than this (time grows roughly cubically).
         random_state: seed of the subsampling.
@@ -197,7 +197,7 @@ class BOSSLearner(_ScoreSearchLearner):
 
     name = "boss"
 
-    def __init__(self, score_func: str = "local_score_BIC_from_cov", prior_weight: float = 0.0,
+    def __init__(self, score_func: str = "local_score_BIC_from_cov", prior_weight: float = PRIOR_BLEND,
                  max_samples: int | None = 5000, max_genes: int = 300, random_state: int = 0) -> None:  # fmt: skip
         self.score_func = score_func
         self.prior_weight = prior_weight

@@ -6,7 +6,7 @@ import numpy as np
 from anndata import AnnData
 
 from ...types.graph import EdgeLabels, EdgeScores
-from .base import BaseLearner
+from .base import PRIOR_BLEND, BaseLearner
 
 
 class CorrelationLearner(BaseLearner):
@@ -27,7 +27,7 @@ class CorrelationLearner(BaseLearner):
     name = "correlation"
 
     def __init__(
-        self, method: str = "pearson", prior_weight: float = 0.3, max_samples: int | None = 50_000
+        self, method: str = "pearson", prior_weight: float = PRIOR_BLEND, max_samples: int | None = 50_000
     ) -> None:
         self.method = method
         self.prior_weight = prior_weight
@@ -62,7 +62,7 @@ class PartialCorrelationLearner(BaseLearner):
     name = "partial_correlation"
     max_genes = 5000
 
-    def __init__(self, prior_weight: float = 0.3, max_samples: int | None = 50_000) -> None:
+    def __init__(self, prior_weight: float = PRIOR_BLEND, max_samples: int | None = 50_000) -> None:
         self.prior_weight = prior_weight
         self.max_samples = max_samples
 
