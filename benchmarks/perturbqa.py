@@ -68,7 +68,7 @@ def run(data: str, task: str, method: str, k: int | None = None, seed: int = 0) 
         kw = {"k": 20, "power": 2.0, "shrinkage": 0.0} if "top-20" in method else {"k": k, "seed": seed}
         est = P.get("knn", **kw).fit(train, features=feats)
         pred = est.predict(queries)
-        extra = {"power": est.power_, "shrinkage": est.shrinkage_}
+        extra = {"power": est.power_, "shrinkage": est.shrinkage_, "text_weight": est.source_weights_[0]}
     m = P.evaluate_predictions(pred, test)
     return {"per_gene_auroc": m.per_gene_auroc, "genes_scored": m.n_genes_scored,
             "fit_predict_s": time.perf_counter() - t0, **extra}  # fmt: skip
@@ -82,8 +82,8 @@ def main() -> None:
         "--k",
         type=int,
         default=None,
-        help="knn neighbours (default: every training perturbation, "
-        "weighted by similarity ** power; power and shrinkage cross-validated on training perturbations)",
+        help="knn neighbours (default: every training perturbation, weighted by similarity ** power; power, "
+        "shrinkage and the text / network weight cross-validated on training perturbations)",
     )
     ap.add_argument(
         "--llm", default=None, help="also the LLM path on DE (openai | local); cached, ~626 prompts"
@@ -107,8 +107,8 @@ def main() -> None:
                    "fit_predict_s": float(np.mean([r["fit_predict_s"] for r in res])),
                    "peak_mem_mb": float(np.max([r["peak_mem_mb"] for r in res]))}  # fmt: skip
             if "power" in res[0]:
-                row["power, shrinkage (per seed)"] = " ".join(
-                    f"{r['power']:g},{r['shrinkage']:g}" for r in res
+                row["power, shrinkage, first-source weight (per seed)"] = " ".join(
+                    f"{r['power']:g},{r['shrinkage']:g},{r['text_weight']:g}" for r in res
                 )
             rows.append(row)
             print(row, flush=True)

@@ -22,13 +22,15 @@ from ..errors import DataValidationError
 @dataclass
 class GeneFeatures:
     """Rows of ``values`` are the features of ``genes``; ``present`` marks genes that have real features (a
-    reindexed gene without any gets zeros and ``present=False``)."""
+    reindexed gene without any gets zeros and ``present=False``). ``block_sizes`` gives the columns of each source,
+    in order (default: one block), so a predictor can weigh the sources against each other."""
 
     genes: list[str]
     values: np.ndarray
     sources: list[str] = field(default_factory=list)
     present: np.ndarray | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    block_sizes: list[int] | None = None
 
     def __post_init__(self) -> None:
         self.values = np.asarray(self.values, dtype=np.float32)
@@ -40,6 +42,17 @@ class GeneFeatures:
             raise DataValidationError("GeneFeatures has duplicated gene names.")
         if self.present is None:
             self.present = np.ones(len(self.genes), dtype=bool)
+        if self.block_sizes is None:
+            self.block_sizes = [self.dim]
+        if sum(self.block_sizes) != self.dim or min(self.block_sizes, default=0) < 1:
+            raise DataValidationError(
+                f"GeneFeatures block sizes {self.block_sizes} must be positive and add up to {self.dim} columns."
+            )
+
+    def blocks(self) -> list[np.ndarray]:
+        """``values`` split into its sources' column blocks."""
+        assert self.block_sizes is not None
+        return np.split(self.values, np.cumsum(self.block_sizes)[:-1], axis=1)
 
     @property
     def dim(self) -> int:
@@ -55,13 +68,15 @@ class GeneFeatures:
         assert self.present is not None
         present = np.zeros(len(rows), dtype=bool)
         present[ok] = self.present[rows[ok]]
-        return GeneFeatures([str(g) for g in genes], vals, list(self.sources), present, dict(self.meta))
+        return GeneFeatures([str(g) for g in genes], vals, list(self.sources), present, dict(self.meta),
+                            list(self.block_sizes or [self.dim]))  # fmt: skip
 
     def normalized(self) -> GeneFeatures:
         """Rows scaled to unit length (cosine similarity becomes a dot product)."""
         norm = np.linalg.norm(self.values, axis=1, keepdims=True)
         return GeneFeatures(list(self.genes), self.values / np.where(norm > 0, norm, 1.0), list(self.sources),
-                            self.present.copy() if self.present is not None else None, dict(self.meta))  # fmt: skip
+                            self.present.copy() if self.present is not None else None, dict(self.meta),
+                            list(self.block_sizes or [self.dim]))  # fmt: skip
 
     def concat(self, other: GeneFeatures) -> GeneFeatures:
         """Side-by-side blocks over the union of genes (each block normalised first, so neither dominates)."""
@@ -69,11 +84,12 @@ class GeneFeatures:
         a, b = self.normalized().reindex(genes), other.normalized().reindex(genes)
         assert a.present is not None and b.present is not None
         return GeneFeatures(genes, np.hstack([a.values, b.values]), [*self.sources, *other.sources],
-                            a.present | b.present, {**self.meta, **other.meta})  # fmt: skip
+                            a.present | b.present, {**self.meta, **other.meta},
+                            [*(a.block_sizes or [a.dim]), *(b.block_sizes or [b.dim])])  # fmt: skip
 
     def shuffled(self, seed: int = 0) -> GeneFeatures:
         """The same rows under permuted gene names: the control that must fail."""
         perm = np.random.default_rng(seed).permutation(len(self.genes))
         assert self.present is not None
         return GeneFeatures([self.genes[i] for i in perm], self.values.copy(), [f"{s} (shuffled)" for s in self.sources],
-                            self.present.copy(), dict(self.meta))  # fmt: skip
+                            self.present.copy(), dict(self.meta), list(self.block_sizes or [self.dim]))  # fmt: skip

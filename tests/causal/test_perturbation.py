@@ -323,10 +323,11 @@ def test_knn_auto_power_is_cross_validated_and_per_gene_auroc_matches_sklearn(mu
     assert est.power_ in P.knn.POWERS and est.shrinkage_ in P.knn.SHRINKAGES
     grid = len(P.knn.POWERS) * len(P.knn.SHRINKAGES)
     assert len(est.cv_scores_) == grid * len(P.knn.SELF_WEIGHTS)  # three contexts: the self weight is judged
-    assert max(est.cv_scores_.values()) == est.cv_scores_[(est.power_, est.shrinkage_, est.self_weight_)]
+    assert est.source_weights_ == [1.0]  # one feature source: nothing to weigh
+    assert max(est.cv_scores_.values()) == est.cv_scores_[(est.power_, est.shrinkage_, est.self_weight_, 1.0)]
     # the same perturbation in another context is what transfers: the cross-validation sees it
-    assert est.self_weight_ > 0 and est.cv_scores_[(est.power_, est.shrinkage_, 0.0)] < est.cv_scores_[
-        (est.power_, est.shrinkage_, est.self_weight_)] - 0.1  # fmt: skip
+    assert est.self_weight_ > 0 and est.cv_scores_[(est.power_, est.shrinkage_, 0.0, 1.0)] < est.cv_scores_[
+        (est.power_, est.shrinkage_, est.self_weight_, 1.0)] - 0.1  # fmt: skip
     keep = np.zeros(eff.observed.shape, bool)
     keep[0] = eff.observed[0]
     one = eff.subset(keep)
@@ -348,3 +349,32 @@ def test_knn_settings_are_checked(multi_context):
     for bad in ({"power": "bogus"}, {"shrinkage": -1.0}, {"self_weight": "high"}, {"k": 0}):
         with pytest.raises(DataValidationError, match="must be"):
             P.get("knn", **bad).fit(eff, adata=adata)
+
+
+def test_knn_weighs_feature_sources_by_cross_validation():
+    """Two feature sources, one that groups perturbations as their effects do and one that is noise: "auto" gives
+    the informative one the weight, and a bad source_weights setting is one clear error."""
+    from aitia.types import GeneFeatures
+
+    rng = np.random.default_rng(0)
+    perts = [f"P{i}" for i in range(60)]
+    group = np.arange(60) % 3
+    genes = [f"G{j}" for j in range(30)]
+    rows = [
+        (p, g, int(group[i] == j % 3))
+        for i, p in enumerate(perts)
+        for j, g in enumerate(genes)
+        if rng.random() < 0.5
+    ]
+    table = EffectTable.from_frame(pd.DataFrame(rows, columns=["pert", "gene", "label"]))
+    good = GeneFeatures(perts, np.eye(3, dtype=np.float32)[group] + 0.05 * rng.random((60, 3)), ["good"])
+    noise = GeneFeatures(perts, rng.random((60, 8)).astype(np.float32), ["noise"])
+    est = P.get("knn").fit(table, features=noise.concat(good))
+    assert est.feature_sources_ == ["noise", "good"] and est.source_weights_[1] >= 0.75
+    assert len(est.cv_scores_) == len(P.knn.POWERS) * len(P.knn.SHRINKAGES) * len(P.knn.SOURCE_WEIGHTS)
+    fixed = P.get("knn", source_weights=[1.0, 0.0], power=4.0, shrinkage=1.0).fit(
+        table, features=noise.concat(good)
+    )
+    assert fixed.source_weights_ == [1.0, 0.0] and fixed.cv_scores_ == {}
+    with pytest.raises(DataValidationError, match="source_weights needs 2 numbers"):
+        P.get("knn", source_weights=[1.0]).fit(table, features=noise.concat(good))

@@ -146,4 +146,6 @@ def test_feedback_path_is_not_discounted_by_the_reverse_edge():
     without = evidence_for("MAP2K1", "RAF1", prior=chain)
     assert with_reverse.path is not None and with_reverse.path.sign == -1
     assert with_reverse.path_support == without.path_support > 0
-    assert with_reverse.support < with_reverse.path_support  # the direct score still sees only the reverse edge
+    assert (
+        with_reverse.support < with_reverse.path_support
+    )  # the direct score still sees only the reverse edge

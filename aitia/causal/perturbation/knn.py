@@ -11,6 +11,7 @@ running beside them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -30,6 +31,8 @@ POWERS = (1.0, 2.0, 4.0, 8.0, 16.0)
 SHRINKAGES = (0.0, 1.0, 3.0, 10.0)
 #: Candidate weights of the same perturbation measured in other contexts (cross-validated when any is).
 SELF_WEIGHTS = (0.0, 1.0, 10.0, 100.0)
+#: Candidate weights of the first of two feature sources (e.g. text against network), cross-validated.
+SOURCE_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 class KNNPredictor(BasePredictor):
@@ -49,6 +52,9 @@ class KNNPredictor(BasePredictor):
         self_weight: weight of the same perturbation measured in other contexts, in perfect-neighbour weights (0
             ignores it); ``"auto"`` picks it from :data:`SELF_WEIGHTS` by the same cross-validation, where the
             validation perturbations are measured in another context (else 1).
+        source_weights: weights of the feature sources (``GeneFeatures.sources``, e.g. text and network) in the
+            similarity, a weighted sum of per-source cosines; ``None``: equal; ``"auto"``: with two sources the first
+            one's weight is picked from :data:`SOURCE_WEIGHTS` by the same cross-validation (other counts: equal).
         n_components: expression principal components used when no features are given.
         cv_folds: folds of the ``"auto"`` search (at least 2 perturbations per fold, else the middle of the grid).
         seed: seed of the cross-validation folds.
@@ -73,6 +79,7 @@ class KNNPredictor(BasePredictor):
         power: float | Literal["auto"] = "auto",
         shrinkage: float | Literal["auto"] = "auto",
         self_weight: float | Literal["auto"] = "auto",
+        source_weights: Sequence[float] | Literal["auto"] | None = "auto",
         n_components: int = 32,
         cv_folds: int = 5,
         seed: int = 0,
@@ -81,6 +88,7 @@ class KNNPredictor(BasePredictor):
         self.power = power
         self.shrinkage = shrinkage
         self.self_weight = self_weight
+        self.source_weights = source_weights
         self.n_components = n_components
         self.cv_folds = cv_folds
         self.seed = seed
@@ -101,31 +109,52 @@ class KNNPredictor(BasePredictor):
             if value != "auto" and not (isinstance(value, (int, float)) and value >= 0):
                 raise DataValidationError(f"{name} must be 'auto' or a number >= 0, got {value!r}.")
         self.feature_sources_ = list(feats.sources)
-        feats = feats.normalized()
         self.table_contexts_ = list(effects.contexts)
         self.perturbations_ = list(effects.perturbations)
-        self.train_vectors_, self.train_present_ = _perturbation_vectors(self.perturbations_, feats)
         self.feature_lookup_ = feats
+        self.source_weight_grid_ = self._source_weight_grid(feats)
+        self.train_blocks_ = _block_vectors(self.perturbations_, feats)
+        # present when any source describes the perturbation (a source weighted 0 may leave it without neighbours)
+        self.train_present_ = np.any([ok for _, ok in self.train_blocks_], axis=0)
         self.table_ = effects  # rows of observed pairs only: no dense C x P x G copy
         self.observed_ = effects.observed
         self.freq_ = _smoothed_mean(effects.label_rows)
         self.mean_ = _smoothed_mean(effects.effect_rows)
         self.labels_known_ = bool((~np.isnan(effects.label_rows)).any())
-        self.cv_scores_: dict[tuple[float, float, float], float] = {}
-        self.power_, self.shrinkage_, self.self_weight_ = self._choose()
+        self.cv_scores_: dict[tuple[float, ...], float] = {}
+        self.power_, self.shrinkage_, self.self_weight_, weights = self._choose()
+        self.source_weights_ = list(weights)
+        self.train_vectors_ = _weighted(self.train_blocks_, weights)
         self.n_fallback_ = 0
 
+    def _source_weight_grid(self, feats: GeneFeatures) -> list[tuple[float, ...]]:
+        """The source weightings to try: one fixed weighting, or the :data:`SOURCE_WEIGHTS` grid for two sources."""
+        n = len(feats.block_sizes or [feats.dim])
+        if self.source_weights == "auto":
+            return [(w, 1.0 - w) for w in SOURCE_WEIGHTS] if n == 2 else [tuple([1.0 / n] * n)]
+        if self.source_weights is None:
+            return [tuple([1.0 / n] * n)]
+        w = [float(v) for v in self.source_weights]
+        if len(w) != n or min(w) < 0 or sum(w) <= 0:
+            raise DataValidationError(
+                f"source_weights needs {n} numbers >= 0 (one per feature source: {', '.join(feats.sources)}), "
+                f"not all 0; got {list(self.source_weights)}."
+            )
+        return [tuple(v / sum(w) for v in w)]
+
     # ------------------------------------------------------------------ cross-validated power and shrinkage
-    def _choose(self) -> tuple[float, float, float]:
+    def _choose(self) -> tuple[float, float, float, tuple[float, ...]]:
         powers = POWERS if self.power == "auto" else (float(self.power),)
         shrinks = SHRINKAGES if self.shrinkage == "auto" else (float(self.shrinkage),)
         default_self = 1.0 if self.self_weight == "auto" else float(self.self_weight)
         multi = bool((self.observed_.sum(0) > 1).any())  # some perturbation measured in several contexts
         selfs = SELF_WEIGHTS if self.self_weight == "auto" and multi else (default_self,)
-        if len(powers) * len(shrinks) * len(selfs) == 1:
-            return powers[0], shrinks[0], selfs[0]
+        grid = self.source_weight_grid_
+        if len(powers) * len(shrinks) * len(selfs) * len(grid) == 1:
+            return powers[0], shrinks[0], selfs[0], grid[0]
         rng = np.random.default_rng(self.seed)
-        totals = np.zeros((len(powers), len(shrinks), len(selfs)))
+        vectors = [_weighted(self.train_blocks_, w) for w in grid]
+        totals = np.zeros((len(grid), len(powers), len(shrinks), len(selfs)))
         n_folds = 0
         transfer = False  # does any validation perturbation have a measurement in another context?
         c_of, p_of = self.table_.pair_positions
@@ -143,34 +172,37 @@ class KNNPredictor(BasePredictor):
                 other_ok = ~np.isnan(other)
                 transfer = transfer or bool(other_ok.any())
                 other = np.where(other_ok, other, 0.0)
-                sims = np.clip(self.train_vectors_[p_of[val]] @ self.train_vectors_[p_of[trn]].T, 0, None)
-                for i, pw in enumerate(powers):
-                    w = self._top_k(sims**pw)
-                    num, den = _kernel_sums(w, train_rows)
-                    for k, sw in enumerate(selfs):
-                        n_k, d_k = num + sw * other, den + sw * other_ok
-                        for j, sh in enumerate(shrinks):
-                            totals[i, j, k] += self._fold_score(_shrunk(w, n_k, d_k, base, sh), truth)
+                for b, vec in enumerate(vectors):
+                    sims = np.clip(vec[p_of[val]] @ vec[p_of[trn]].T, 0, None)
+                    for i, pw in enumerate(powers):
+                        w = self._top_k(sims**pw)
+                        num, den = _kernel_sums(w, train_rows)
+                        for k, sw in enumerate(selfs):
+                            n_k, d_k = num + sw * other, den + sw * other_ok
+                            for j, sh in enumerate(shrinks):
+                                totals[b, i, j, k] += self._fold_score(_shrunk(w, n_k, d_k, base, sh), truth)
                 n_folds += 1
         if n_folds == 0:  # too few perturbations to cross-validate: the middle of the grid
             logger.info("knn: too few training perturbations to cross-validate; power 4, shrinkage 1")
             return (4.0 if self.power == "auto" else float(self.power),
-                    1.0 if self.shrinkage == "auto" else float(self.shrinkage), default_self)  # fmt: skip
+                    1.0 if self.shrinkage == "auto" else float(self.shrinkage), default_self,
+                    grid[len(grid) // 2])  # fmt: skip
         totals /= n_folds
         if (
             not transfer
         ):  # nothing measured in another context: the self weight cannot be judged, nor does it act
             k_best = selfs.index(default_self) if default_self in selfs else 0
-            totals = totals[:, :, k_best : k_best + 1]
+            totals = totals[:, :, :, k_best : k_best + 1]
             selfs = (selfs[k_best],)
         self.cv_scores_ = {
-            (p, s, sw): float(totals[i, j, k])
-            for i, p in enumerate(powers) for j, s in enumerate(shrinks) for k, sw in enumerate(selfs)
+            (p, s, sw, *wt): float(totals[b, i, j, k])
+            for b, wt in enumerate(grid) for i, p in enumerate(powers) for j, s in enumerate(shrinks)
+            for k, sw in enumerate(selfs)
         }  # fmt: skip
-        i, j, k = (int(v) for v in np.unravel_index(int(np.argmax(totals)), totals.shape))
-        logger.info("knn: power %s, shrinkage %s, self weight %s (cross-validated score %.3f over %d folds)",
-                    powers[i], shrinks[j], selfs[k], totals[i, j, k], n_folds)  # fmt: skip
-        return powers[i], shrinks[j], selfs[k]
+        b, i, j, k = (int(v) for v in np.unravel_index(int(np.argmax(totals)), totals.shape))
+        logger.info("knn: power %s, shrinkage %s, self weight %s, source weights %s (cross-validated score %.3f "
+                    "over %d folds)", powers[i], shrinks[j], selfs[k], grid[b], totals[b, i, j, k], n_folds)  # fmt: skip
+        return powers[i], shrinks[j], selfs[k], grid[b]
 
     def _other_context_rows(self, perts: np.ndarray, c: int, which: np.ndarray) -> np.ndarray:
         """Mean row of each perturbation (index; -1: not in the table) over the contexts other than ``c`` (-1: over
@@ -205,7 +237,9 @@ class KNNPredictor(BasePredictor):
     def _predict(self, q: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         eff = np.tile(self.mean_, (len(q), 1)).astype(np.float32)
         lab = np.tile(self.freq_, (len(q), 1)).astype(np.float32)
-        vecs, present = _perturbation_vectors(list(q["perturbation"]), self.feature_lookup_)
+        blocks = _block_vectors(list(q["perturbation"]), self.feature_lookup_)
+        vecs = _weighted(blocks, self.source_weights_)
+        present = np.linalg.norm(vecs, axis=1) > 0
         pidx = {p: i for i, p in enumerate(self.perturbations_)}
         qpert = np.array([pidx.get(p, -1) for p in q["perturbation"]])
         qctx = np.array(
@@ -284,6 +318,25 @@ def _kernel_average(w: np.ndarray, rows: np.ndarray, base: np.ndarray, shrink: f
         num = num + extra[0]
         den = den + extra[1]
     return _shrunk(w, num, den, base, shrink)
+
+
+def _block_vectors(perturbations: list[str], feats: GeneFeatures) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per feature source: unit vectors of the perturbations and whether that source describes them."""
+    sizes = feats.block_sizes or [feats.dim]
+    if len(sizes) == 1:
+        return [_perturbation_vectors(perturbations, feats)]
+    out = []
+    for source, values in zip(feats.sources, feats.blocks()):
+        present = np.linalg.norm(values, axis=1) > 0
+        block = GeneFeatures(list(feats.genes), values, [source], present)
+        out.append(_perturbation_vectors(perturbations, block))
+    return out
+
+
+def _weighted(blocks: list[tuple[np.ndarray, np.ndarray]], weights: Sequence[float]) -> np.ndarray:
+    """Side-by-side source blocks scaled by the square roots of their weights: the dot product of two rows is the
+    weighted sum of the per-source cosines."""
+    return np.hstack([np.sqrt(w) * v for (v, _), w in zip(blocks, weights)]).astype(np.float32)
 
 
 def _perturbation_vectors(perturbations: list[str], feats: GeneFeatures) -> tuple[np.ndarray, np.ndarray]:
