@@ -237,9 +237,10 @@ class EvidenceSummary(BaseModel):
     @property
     def citations(self) -> list[str]:
         cites = [c.doc_id for c in self.claims if c.doc_id]
-        cites += [
-            f"PMID:{p}" for h in self.prior_hits if h.source in self.source_symbols for p in h.pmids[:3]
-        ]
+        forward = [h for h in self.prior_hits if h.source in self.source_symbols]
+        cites += [f"PMID:{p}" for h in forward for p in h.pmids[:3]]
+        # a curated edge without PMIDs (e.g. the second-messenger table) is still a report: cite its database
+        cites += [f"curated:{h.database}" for h in forward if not h.pmids]
         return list(dict.fromkeys(cites))
 
 

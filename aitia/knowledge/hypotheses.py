@@ -58,6 +58,11 @@ class Hypothesis(BaseModel):
     probability: float = Field(ge=0, le=1)
     rationale: str = ""
     citations: list[str] = Field(default_factory=list)
+    path: list[str] | None = Field(
+        default=None,
+        description="The curated path its support comes from when no curated edge links the pair directly (genes, "
+        "source first); None for direct evidence.",
+    )
     provenance: Provenance
 
 
@@ -268,8 +273,9 @@ class HypothesisGenerator:
                    f"{len(ev.prior_hits)} curated edges, {len(ev.passages)} passages retrieved")  # fmt: skip
             if ev.path is not None:
                 why += f"; curated path {' -> '.join(ev.path.genes)} ({ev.path.steps} steps, sign {ev.path.sign:+d})"
+            indirect = ev.path is not None and ev.path_support > ev.support
             out.append(Hypothesis(source=a, target=b, relation=rel, probability=float(ev.combined_support), rationale=why,
-                                  citations=ev.citations[:10],
+                                  citations=ev.citations[:10], path=list(ev.path.genes) if indirect and ev.path else None,
                                   provenance=Provenance(generator="evidence (no LLM)", backend="none", model="none",
                                                         probability_source="evidence-support")))  # fmt: skip
         return HypothesisSet(genes=genes, hypotheses=out)

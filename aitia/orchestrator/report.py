@@ -191,7 +191,8 @@ def check_edges(
         elif reported and verdict == "untested" and lit >= 0.5:
             flag = "literature only, untested"
         elif not reported and verdict == "supported" and learned >= high:
-            flag = "data support an edge the literature does not report"
+            flag = ("data support it; curated knowledge has only the path " + " -> ".join(h.path)
+                    if h is not None and h.path else "data support an edge the literature does not report")  # fmt: skip
         stat = _edge_statistic(truth, s, t)
         event = run.log("edge_check", source=s, target=t, learned=round(learned, 4), literature=round(lit, 4),
                         citations=list(h.citations) if h else [], verdict=verdict, statistic=stat,
@@ -288,10 +289,12 @@ def _summary(run: Run, rounds: list[Any], edge_rows: list[dict[str, Any]], score
 
     supported = count(lambda r: r["data"] == "supported")
     novel = count(lambda r: r["flag"] == "data support an edge the literature does not report")
+    via_path = count(lambda r: r["flag"].startswith("data support it; curated knowledge has only the path"))
     conflict = count(lambda r: r["flag"] == "literature claims it, the data do not")
     untested = count(lambda r: r["data"] == "untested")
     lines = [f"- Of the {len(edge_rows)} top edges checked, **{supported}** are supported by the interventional data, "
-             f"**{novel}** of them without support in the literature (candidate discoveries), **{conflict}** are "
+             f"**{novel}** of them without support in the literature (candidate discoveries) and {via_path} with only "
+             f"an indirect curated path (expected: an intervention shifts every descendant), **{conflict}** are "
              f"reported in the literature but not shifted in the data (conflicts), and {untested} are untested "
              "(their source was never perturbed)."]  # fmt: skip
     last = rounds[-1] if rounds else None

@@ -262,3 +262,30 @@ def test_random_arm_replicates_give_a_confidence_interval(tmp_path):
     assert "mean of 3 random replicates, 95% CI [" in md
     again = run_loop(cfg, tmp_path / "run")  # resuming a finished run repeats nothing and agrees
     assert [a.revealed for a in again.rounds[-1].random_arms()] == [a.revealed for a in last.random_arms()]
+
+
+def test_edge_flags_tell_a_curated_path_from_no_report(tmp_path):
+    """An edge the data support and curated knowledge reaches only through a path is not a 'candidate discovery';
+    a curated edge without PMIDs cites its database, so it counts as reported."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from aitia.knowledge.evidence import evidence_for
+    from aitia.knowledge.hypotheses import Hypothesis, HypothesisSet, Provenance
+    from aitia.orchestrator.report import check_edges
+    from aitia.types.graph import EdgeLabels, EdgeScores
+
+    assert evidence_for("PIP3", "Plcg", prior="messengers").citations == ["curated:Reactome+textbook"]
+    genes = ["A", "B", "C"]
+    prov = Provenance(generator="evidence (no LLM)", backend="none", model="none")
+    hs = HypothesisSet(genes=genes, hypotheses=[
+        Hypothesis(source="A", target="B", relation="activates", probability=0.1, path=["A", "X", "B"], provenance=prov),
+        Hypothesis(source="A", target="C", relation="causes", probability=0.05, provenance=prov)])  # fmt: skip
+    scores = EdgeScores(np.array([[0, 0.9, 0.9], [0, 0, 0], [0, 0, 0]], float), genes)
+    truth = SimpleNamespace(labels=EdgeLabels(np.array([[np.nan, 1.0, 1.0]]), ["A"], genes),
+                            groups={"source": []}, genes=genes)  # fmt: skip
+    run = Run.create(tmp_path / "run", {})
+    rows = {r["edge"]: r["flag"] for r in check_edges(run, hs, scores, truth, {}, k=3)}
+    assert rows["A -&gt; B"] == "data support it; curated knowledge has only the path A -> X -> B"
+    assert rows["A -&gt; C"] == "data support an edge the literature does not report"
