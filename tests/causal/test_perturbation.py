@@ -376,5 +376,6 @@ def test_knn_weighs_feature_sources_by_cross_validation():
         table, features=noise.concat(good)
     )
     assert fixed.source_weights_ == [1.0, 0.0] and fixed.cv_scores_ == {}
-    with pytest.raises(DataValidationError, match="source_weights needs 2 numbers"):
-        P.get("knn", source_weights=[1.0]).fit(table, features=noise.concat(good))
+    for bad in ([1.0], [0.0, 0.0], "equal"):
+        with pytest.raises(DataValidationError, match="source_weights needs 'auto', None or 2 numbers"):
+            P.get("knn", source_weights=bad).fit(table, features=noise.concat(good))

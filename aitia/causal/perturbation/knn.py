@@ -134,11 +134,14 @@ class KNNPredictor(BasePredictor):
             return [(w, 1.0 - w) for w in SOURCE_WEIGHTS] if n == 2 else [tuple([1.0 / n] * n)]
         if self.source_weights is None:
             return [tuple([1.0 / n] * n)]
-        w = [float(v) for v in self.source_weights]
+        try:
+            w = [float(v) for v in self.source_weights]
+        except (TypeError, ValueError):
+            w = []
         if len(w) != n or min(w) < 0 or sum(w) <= 0:
             raise DataValidationError(
-                f"source_weights needs {n} numbers >= 0 (one per feature source: {', '.join(feats.sources)}), "
-                f"not all 0; got {list(self.source_weights)}."
+                f"source_weights needs 'auto', None or {n} numbers >= 0 (one per feature source: "
+                f"{', '.join(feats.sources)}), not all 0; got {self.source_weights!r}."
             )
         return [tuple(v / sum(w) for v in w)]
 
