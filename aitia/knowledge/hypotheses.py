@@ -273,9 +273,9 @@ class HypothesisGenerator:
                    f"{len(ev.prior_hits)} curated edges, {len(ev.passages)} passages retrieved")  # fmt: skip
             if ev.path is not None:
                 why += f"; curated path {' -> '.join(ev.path.genes)} ({ev.path.steps} steps, sign {ev.path.sign:+d})"
-            indirect = ev.path is not None and ev.path_support > ev.support
+            path = list(ev.path.genes) if ev.path is not None and ev.path_support > ev.support else None
             out.append(Hypothesis(source=a, target=b, relation=rel, probability=float(ev.combined_support), rationale=why,
-                                  citations=ev.citations[:10], path=list(ev.path.genes) if indirect and ev.path else None,
+                                  citations=ev.citations[:10], path=path,
                                   provenance=Provenance(generator="evidence (no LLM)", backend="none", model="none",
                                                         probability_source="evidence-support")))  # fmt: skip
         return HypothesisSet(genes=genes, hypotheses=out)

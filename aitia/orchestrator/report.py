@@ -27,6 +27,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..run import Run
 
+#: Edge flags for data-supported edges: nothing curated or cited (a candidate discovery), or only a curated path
+#: (followed by the path's genes).
+FLAG_UNREPORTED = "data support an edge the literature does not report"
+FLAG_PATH_ONLY = "data support it; curated knowledge has only the path"
+#: Edge flag for a reported edge the data test and do not support.
+FLAG_CONFLICT = "literature claims it, the data do not"
+
 
 def cite(event_id: str | None) -> str:
     """A markdown link to a trace event listed at the end of the report."""
@@ -187,12 +194,11 @@ def check_edges(
         reported = h is not None and (bool(h.citations) or lit >= 0.5)
         flag = ""
         if reported and verdict == "contradicted":
-            flag = "literature claims it, the data do not"
+            flag = FLAG_CONFLICT
         elif reported and verdict == "untested" and lit >= 0.5:
             flag = "literature only, untested"
         elif not reported and verdict == "supported" and learned >= high:
-            flag = ("data support it; curated knowledge has only the path " + " -> ".join(h.path)
-                    if h is not None and h.path else "data support an edge the literature does not report")  # fmt: skip
+            flag = f"{FLAG_PATH_ONLY} {' -> '.join(h.path)}" if h is not None and h.path else FLAG_UNREPORTED
         stat = _edge_statistic(truth, s, t)
         event = run.log("edge_check", source=s, target=t, learned=round(learned, 4), literature=round(lit, 4),
                         citations=list(h.citations) if h else [], verdict=verdict, statistic=stat,
@@ -288,9 +294,9 @@ def _summary(run: Run, rounds: list[Any], edge_rows: list[dict[str, Any]], score
         return sum(1 for r in edge_rows if pred(r))
 
     supported = count(lambda r: r["data"] == "supported")
-    novel = count(lambda r: r["flag"] == "data support an edge the literature does not report")
-    via_path = count(lambda r: r["flag"].startswith("data support it; curated knowledge has only the path"))
-    conflict = count(lambda r: r["flag"] == "literature claims it, the data do not")
+    novel = count(lambda r: r["flag"] == FLAG_UNREPORTED)
+    via_path = count(lambda r: r["flag"].startswith(FLAG_PATH_ONLY))
+    conflict = count(lambda r: r["flag"] == FLAG_CONFLICT)
     untested = count(lambda r: r["data"] == "untested")
     lines = [f"- Of the {len(edge_rows)} top edges checked, **{supported}** are supported by the interventional data, "
              f"**{novel}** of them without support in the literature (candidate discoveries) and {via_path} with only "

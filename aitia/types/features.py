@@ -49,10 +49,14 @@ class GeneFeatures:
                 f"GeneFeatures block sizes {self.block_sizes} must be positive and add up to {self.dim} columns."
             )
 
+    @property
+    def block_widths(self) -> list[int]:
+        """Columns of each source's block, in order (one block unless sources were concatenated)."""
+        return list(self.block_sizes) if self.block_sizes else [self.dim]
+
     def blocks(self) -> list[np.ndarray]:
         """``values`` split into its sources' column blocks."""
-        assert self.block_sizes is not None
-        return np.split(self.values, np.cumsum(self.block_sizes)[:-1], axis=1)
+        return np.split(self.values, np.cumsum(self.block_widths)[:-1], axis=1)
 
     @property
     def dim(self) -> int:
@@ -69,14 +73,14 @@ class GeneFeatures:
         present = np.zeros(len(rows), dtype=bool)
         present[ok] = self.present[rows[ok]]
         return GeneFeatures([str(g) for g in genes], vals, list(self.sources), present, dict(self.meta),
-                            list(self.block_sizes or [self.dim]))  # fmt: skip
+                            self.block_widths)  # fmt: skip
 
     def normalized(self) -> GeneFeatures:
         """Rows scaled to unit length (cosine similarity becomes a dot product)."""
         norm = np.linalg.norm(self.values, axis=1, keepdims=True)
         return GeneFeatures(list(self.genes), self.values / np.where(norm > 0, norm, 1.0), list(self.sources),
                             self.present.copy() if self.present is not None else None, dict(self.meta),
-                            list(self.block_sizes or [self.dim]))  # fmt: skip
+                            self.block_widths)  # fmt: skip
 
     def concat(self, other: GeneFeatures) -> GeneFeatures:
         """Side-by-side blocks over the union of genes (each block normalised first, so neither dominates)."""
@@ -85,11 +89,11 @@ class GeneFeatures:
         assert a.present is not None and b.present is not None
         return GeneFeatures(genes, np.hstack([a.values, b.values]), [*self.sources, *other.sources],
                             a.present | b.present, {**self.meta, **other.meta},
-                            [*(a.block_sizes or [a.dim]), *(b.block_sizes or [b.dim])])  # fmt: skip
+                            [*a.block_widths, *b.block_widths])  # fmt: skip
 
     def shuffled(self, seed: int = 0) -> GeneFeatures:
         """The same rows under permuted gene names: the control that must fail."""
         perm = np.random.default_rng(seed).permutation(len(self.genes))
         assert self.present is not None
         return GeneFeatures([self.genes[i] for i in perm], self.values.copy(), [f"{s} (shuffled)" for s in self.sources],
-                            self.present.copy(), dict(self.meta), list(self.block_sizes or [self.dim]))  # fmt: skip
+                            self.present.copy(), dict(self.meta), self.block_widths)  # fmt: skip

@@ -129,7 +129,7 @@ class KNNPredictor(BasePredictor):
 
     def _source_weight_grid(self, feats: GeneFeatures) -> list[tuple[float, ...]]:
         """The source weightings to try: one fixed weighting, or the :data:`SOURCE_WEIGHTS` grid for two sources."""
-        n = len(feats.block_sizes or [feats.dim])
+        n = len(feats.block_widths)
         if self.source_weights == "auto":
             return [(w, 1.0 - w) for w in SOURCE_WEIGHTS] if n == 2 else [tuple([1.0 / n] * n)]
         if self.source_weights is None:
@@ -324,14 +324,13 @@ def _kernel_average(w: np.ndarray, rows: np.ndarray, base: np.ndarray, shrink: f
 
 
 def _block_vectors(perturbations: list[str], feats: GeneFeatures) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per feature source: unit vectors of the perturbations and whether that source describes them."""
-    sizes = feats.block_sizes or [feats.dim]
-    if len(sizes) == 1:
-        return [_perturbation_vectors(perturbations, feats)]
+    """Per feature source: unit vectors of the perturbations (their genes' rows normalised within the source, then
+    averaged) and whether that source describes them."""
+    assert feats.present is not None
     out = []
-    for source, values in zip(feats.sources, feats.blocks()):
-        present = np.linalg.norm(values, axis=1) > 0
-        block = GeneFeatures(list(feats.genes), values, [source], present)
+    for values in feats.blocks():
+        present = feats.present & (np.linalg.norm(values, axis=1) > 0)
+        block = GeneFeatures(list(feats.genes), values, present=present).normalized()
         out.append(_perturbation_vectors(perturbations, block))
     return out
 
