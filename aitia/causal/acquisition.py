@@ -78,6 +78,9 @@ class Strategy:
         profiles = probs[idx]
         norms = np.linalg.norm(profiles - profiles.mean(1, keepdims=True), axis=1) + 1e-12
         adjusted = np.asarray(values, dtype=float).copy()
+        # equal values are broken by a seeded random order, never by the candidates' order: a list sorted by name
+        # or by a network generator's numbering (DREAM4's first genes are its hubs) would otherwise decide the pick
+        tiebreak = np.random.default_rng([self.seed, len(cands)]).random(len(cands))
         for _ in range(min(k, len(cands))):
             if chosen:
                 centred = profiles - profiles.mean(1, keepdims=True)
@@ -85,7 +88,7 @@ class Strategy:
                 adjusted = np.asarray(values, dtype=float) - self.diversity * np.clip(sim, 0, None) * np.ptp(
                     values
                 )
-            order = [i for i in np.argsort(-adjusted, kind="stable") if i not in chosen]
+            order = [i for i in np.lexsort((tiebreak, -np.round(adjusted, 10))) if i not in chosen]
             best = order[0]
             chosen.append(best)
             picks.append(
