@@ -162,14 +162,15 @@ def _curve(
 
 
 def _sweep_task(task: tuple[str, int, int], entries: list, rounds: int, learner: str, priors: list,
-                fixed_pool: float) -> tuple[float, float, float]:  # fmt: skip
-    """One (strategy, network, seed) curve of the sweep, as an executor task: its three areas under the curve."""
+                fixed_pool: float) -> tuple[float, float, float, list[float]]:  # fmt: skip
+    """One (strategy, network, seed) curve of the sweep, as an executor task: its three areas under the curve and the
+    held-out curve itself."""
     strategy, e, seed = task
     _label, adata, truth, graph = entries[e]
     h, g, f = _curve(adata, truth, graph, strategy, seed, min(rounds, len(truth.labels.sources) - 2), learner,
                      priors[e], fixed_pool)  # fmt: skip
     area = [float(np.nanmean(c)) if c else float("nan") for c in (h, g, f)]
-    return area[0], area[1], area[2]
+    return area[0], area[1], area[2], [float(v) for v in h]
 
 
 def main() -> None:
@@ -247,7 +248,13 @@ def main() -> None:
             )
             print(f"| {name} | {label} | {np.nanmean(h_arr):.3f} ± {np.nanstd(h_arr):.3f} [{np.nanmean(h_arr) - ci:.3f}, "
                   f"{np.nanmean(h_arr) + ci:.3f}] | {diff} | {gold} | {np.mean(f_arr):.3f} | {found_diff} |", flush=True)  # fmt: skip
-        print(f"<!-- {group}: {time.perf_counter() - t0:.0f} s -->", flush=True)
+        # does the learner learn from what is revealed at all? If the random arm's curve is flat or falls, the order
+        # of the reveals cannot matter much, whatever the strategy
+        curves = [a[3] for (t, _, _), a in zip(tasks, aulcs) if t == "random" and a[3]]
+        n = min(len(c) for c in curves) if curves else 0
+        by_round = np.nanmean([c[:n] for c in curves], axis=0) if n else []
+        print(f"<!-- {group}: random arm, mean held-out AUROC by round 1..{n}: "
+              + " ".join(f"{v:.3f}" for v in by_round) + f"; {time.perf_counter() - t0:.0f} s -->", flush=True)  # fmt: skip
     ex.close()
 
 
