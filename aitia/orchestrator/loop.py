@@ -255,12 +255,21 @@ def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, An
 
     for r in range(len(rounds), config.rounds + 1):
         arms: dict[str, ArmResult] = {}
+        # arms that revealed the same perturbations (all of them in round 0; random replicates that drew the same
+        # pick) fit the same learners on the same data: fit once per distinct set per round
+        fitted: dict[frozenset[str], tuple[str, dict[str, Any]]] = {}
         for arm in ("active", "random", *(f"random:{i}" for i in range(1, config.random_seeds))):
             revealed = set(state["revealed"][arm])
             held = [s for s in pool if s not in revealed]
             train = _subset_rows(adata, revealed)
             labels = _labels_for(truth, revealed)
-            members = _fit_members(config, train, prior, labels, run, r, arm)
+            key = frozenset(revealed)
+            if key in fitted:
+                run.log("learner_fit_reused", round=r, arm=arm, from_arm=fitted[key][0])
+                members = fitted[key][1]
+            else:
+                members = _fit_members(config, train, prior, labels, run, r, arm)
+                fitted[key] = (arm, members)
             scores = _rank_ensemble([*members.values(), prior], genes, names=[*members, "prior"])
             m: dict[str, Any] = {"revealed": sorted(revealed)}
             m["auroc"] = {gname: edge_metrics(scores, g).auroc for gname, g in gold.items()}

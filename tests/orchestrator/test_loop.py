@@ -260,6 +260,13 @@ def test_random_arm_replicates_give_a_confidence_interval(tmp_path):
     assert all(len(p) == 2 for p in picks)  # each replicate revealed the shared first gene plus its own pick
     md = (tmp_path / "run" / "report.md").read_text()
     assert "mean of 3 random replicates, 95% CI [" in md
+    # arms that revealed the same genes share one fit: round 0 fits once for the active arm and the 3 random arms
+    events = Run.open(tmp_path / "run").events()
+    r0 = [e for e in events if e["type"] in ("learner_fit", "learner_fit_reused") and e["round"] == 0]
+    assert [e["type"] for e in r0] == ["learner_fit"] + ["learner_fit_reused"] * 3
+    assert all(a.auroc == res.rounds[0].active.auroc for a in res.rounds[0].random_arms())
+    r1 = [e for e in events if e["type"] == "learner_fit" and e["round"] == 1]
+    assert len(r1) == len({tuple(a.revealed) for a in [last.active, *last.random_arms()]})  # one per distinct set
     again = run_loop(cfg, tmp_path / "run")  # resuming a finished run repeats nothing and agrees
     assert [a.revealed for a in again.rounds[-1].random_arms()] == [a.revealed for a in last.random_arms()]
 
