@@ -87,7 +87,8 @@ class Settings(BaseSettings):
     n_jobs: int = Field(
         default=1,
         ge=0,
-        description="CPU threads of torch estimators whose n_jobs is None (0: all cores). One by default: small "
+        description="CPU threads of torch and gradient-boosting estimators (OpenMP / BLAS) whose n_jobs is None "
+        "(0: all cores). One by default: small "
         "fits gain nothing from more, and several threads per process oversubscribe a busy machine (a NOTEARS fit "
         "took 157 s instead of 2 s); raise it for large fits on an idle machine.",
     )

@@ -284,3 +284,16 @@ def test_propensity_reads_label_rows_of_unmeasured_sources_for_target_rates():
     only_outside = EdgeLabels(vals[1:], ["Z1", "Z2", "Z3"], genes)
     again = learners.get("propensity").fit(adata, labels=only_outside).predict_scores()
     assert again["C", "E"] > again["C", "B"]
+
+
+def test_native_threads_are_limited_during_fits_and_restored_after():
+    """Gradient boosting and BLAS follow n_jobs (AITIA_N_JOBS): default threads oversubscribe a busy 2-core machine."""
+    import sklearn.ensemble  # noqa: F401 - loads the OpenMP runtime, so it is limited too
+    from threadpoolctl import threadpool_info
+
+    from aitia.causal._compute import native_threads
+
+    before = [(p["internal_api"], p["num_threads"]) for p in threadpool_info()]
+    with native_threads(1) as n:
+        assert n == 1 and all(p["num_threads"] == 1 for p in threadpool_info())
+    assert [(p["internal_api"], p["num_threads"]) for p in threadpool_info()] == before

@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 from anndata import AnnData
 
+from ...config import resolve_n_jobs
 from ...executor import Executor
 from ...types.graph import EdgeLabels, EdgeScores
+from .._compute import native_threads
 from .base import BaseLearner
 from .features import (
     FEATURE_NAMES,
@@ -49,6 +51,8 @@ class SupervisedLearner(BaseLearner):
         executor: where the blocks are scored: ``local``, ``ray`` or an Executor (None: ``AITIA_EXECUTOR``);
             the scores are identical across executors.
         random_state: seed.
+        n_jobs: OpenMP / BLAS threads of the gradient boosting and the statistics, here and in each executor task
+            (None: ``AITIA_N_JOBS``, one by default; 0: every core).
     """
 
     name = "supervised"
@@ -58,7 +62,7 @@ class SupervisedLearner(BaseLearner):
                  max_train_pairs: int = 200_000, max_samples: int = 20_000,
                  max_iter: int = 200, learning_rate: float = 0.08, max_leaf_nodes: int = 31, z_threshold: float = 3.0,
                  block_pairs: int = 262_144, progress: bool = False, random_state: int = 0,
-                 executor: str | Executor | None = None) -> None:  # fmt: skip
+                 executor: str | Executor | None = None, n_jobs: int | None = None) -> None:  # fmt: skip
         self.use_interventions = use_interventions
         self.use_label_structure = use_label_structure
         self.stack_folds = stack_folds
@@ -72,10 +76,15 @@ class SupervisedLearner(BaseLearner):
         self.progress = progress
         self.random_state = random_state
         self.executor = executor
+        self.n_jobs = n_jobs
 
     def fit(
         self, adata: AnnData, prior: EdgeScores | None = None, labels: EdgeLabels | None = None
     ) -> SupervisedLearner:
+        with native_threads(self.n_jobs):
+            return self._fit(adata, prior, labels)
+
+    def _fit(self, adata: AnnData, prior: EdgeScores | None, labels: EdgeLabels | None) -> SupervisedLearner:
         from sklearn.base import clone
         from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -123,7 +132,8 @@ class SupervisedLearner(BaseLearner):
         models = _BlockModels(clf, self.stack_, self.observational_classifier_, self.observational_stack_)
         ex = get_executor(self.executor)
         try:
-            parts = ex.map(_score_rows, blocks, shared={"stats": stats, "models": models, "p": self.n_genes_},
+            parts = ex.map(_score_rows, blocks, shared={"stats": stats, "models": models, "p": self.n_genes_,
+                                                        "n_jobs": resolve_n_jobs(self.n_jobs)},
                            description="supervised: scoring pairs", progress=self.progress)  # fmt: skip
         finally:
             if not isinstance(self.executor, Executor):
@@ -162,8 +172,13 @@ class _BlockModels:
     observational_stack: Any
 
 
-def _score_rows(rows: tuple[int, int], stats: PairStatistics, models: _BlockModels, p: int) -> np.ndarray:
+def _score_rows(rows: tuple[int, int], stats: PairStatistics, models: _BlockModels, p: int, n_jobs: int = 1) -> np.ndarray:  # fmt: skip
     """Scores of every pair whose source is in ``rows`` (a task of the executor): a (rows x p) block, diagonal 0."""
+    with native_threads(n_jobs):
+        return _score_block(rows, stats, models, p)
+
+
+def _score_block(rows: tuple[int, int], stats: PairStatistics, models: _BlockModels, p: int) -> np.ndarray:
     src_rows = np.arange(*rows)
     s = np.repeat(src_rows, p)
     t = np.tile(np.arange(p), len(src_rows))
