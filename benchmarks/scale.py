@@ -70,9 +70,12 @@ def main() -> None:
         adata = _simulated(p)
         for method in args.methods:
             reference = None
-            runs: list[tuple[str, object]] = [("local", LocalExecutor())]
-            runs += [(f"ray, {w} worker{'s' if w > 1 else ''}", w) for w in args.workers]
-            for label, spec in runs:
+            # local with the default threads (AITIA_N_JOBS, one), local with every core, then Ray workers (one
+            # thread each)
+            runs: list[tuple[str, object, int | None]] = [("local", LocalExecutor(), None),
+                                                          ("local, n_jobs=0 (every core)", LocalExecutor(), 0)]  # fmt: skip
+            runs += [(f"ray, {w} worker{'s' if w > 1 else ''}", w, None) for w in args.workers]
+            for label, spec, n_jobs in runs:
                 ex = (
                     spec
                     if isinstance(spec, LocalExecutor)
@@ -80,11 +83,14 @@ def main() -> None:
                 )
                 timed = _Timed(ex)
                 t0 = time.perf_counter()
-                scores = learners.get(method, executor=timed).fit(adata).predict_scores()
+                kw = {} if n_jobs is None else {"n_jobs": n_jobs}
+                scores = learners.get(method, executor=timed, **kw).fit(adata).predict_scores()
                 fit_s = time.perf_counter() - t0
                 timings = {"scoring": timed.seconds, "blocks": timed.tasks}
                 worker = (
-                    max(ex.map(_peak_rss_mb, list(range(ex.workers)))) if label != "local" else float("nan")
+                    max(ex.map(_peak_rss_mb, list(range(ex.workers))))
+                    if label.startswith("ray")
+                    else float("nan")
                 )
                 driver = _peak_rss_mb(0)
                 if reference is None:
@@ -96,11 +102,11 @@ def main() -> None:
                 blocks = int(timings.get("blocks", 0))
                 spb = timings.get("scoring", float("nan")) / max(blocks, 1)
                 if label == "local":
-                    per_block.append(spb)
+                    per_block.append(spb)  # one thread, like one Ray worker
                 print(f"| {p} | {method} | {label} | {fit_s:.1f} | {timings.get('scoring', float('nan')):.1f} | "
                       f"{blocks} | {spb:.2f} | {driver:.0f} | {worker:.0f} | {same} |", flush=True)  # fmt: skip
     print(
-        f"\nLocal cost per block of 262,144 pairs (HistGradientBoosting predicts with every core via OpenMP; a Ray worker with one): {', '.join(f'{x:.2f} s' for x in per_block)}. "
+        f"\nLocal cost per block of 262,144 pairs (one thread, AITIA_N_JOBS=1, as in a Ray worker): {', '.join(f'{x:.2f} s' for x in per_block)}. "
         "Sizing for p genes: p*(p-1)/262,144 blocks; hours = blocks * s_per_block / workers / 3600."
     )
 
