@@ -251,6 +251,35 @@ class HypothesisGenerator:
 
     # ------------------------------------------------------------------ no LLM
     def _from_evidence(self, genes: list[str], pairs: list[tuple[str, str]], progress: bool) -> HypothesisSet:
+        """Evidence-scored hypotheses; deterministic, so cached on disk when every input can be identified (a
+        built-in or file prior, no store or a local one): a second loop or ``hypothesize`` on the same genes, prior
+        and store reads them back (~0.1 s instead of ~5 s for sachs's 110 pairs), trace events included."""
+        from ..cache import cached, file_stamp
+        from . import evidence, priors
+        from . import genes as genes_module
+
+        key = None
+        store = self.store if self.rag else None
+        store_stamp = store.version_stamp() if store is not None and hasattr(store, "version_stamp") else None
+        if isinstance(self.prior, (str, type(None))) and (store is None or store_stamp is not None):
+            key = [pairs, priors.prior_stamp(self.prior), store_stamp, self.context, self.k, self.year_max,
+                   self.max_path_steps, [file_stamp(m.__file__ or "") for m in (evidence, genes_module, priors)],
+                   file_stamp(__file__)]  # fmt: skip
+        events: list[dict[str, Any]] = []
+
+        def build() -> list[Hypothesis]:
+            return self._evidence_hypotheses(pairs, progress, events.append)
+
+        if key is None:
+            out = build()
+        else:
+            out, events = cached("hypotheses", key, lambda: (build(), events))
+        for event in events:
+            self.on_event(event)
+        return HypothesisSet(genes=genes, hypotheses=out)
+
+    def _evidence_hypotheses(self, pairs: list[tuple[str, str]], progress: bool,
+                             emit: Callable[[dict[str, Any]], Any]) -> list[Hypothesis]:  # fmt: skip
         from rich.progress import track
 
         from .evidence import evidence_for
@@ -264,9 +293,9 @@ class HypothesisGenerator:
             ev = evidence_for(a, b, context=self.context, store=self.store if self.rag else None,
                               prior=prior if isinstance(prior, PriorNetwork) else None, k=self.k, year_max=self.year_max,
                               max_path_steps=self.max_path_steps)  # fmt: skip
-            self.on_event({"type": "evidence", "source": a, "target": b, "support": ev.support,
-                           "documents": [p.doc_id for p in ev.passages], "claims": len(ev.claims),
-                           "curated": len(ev.prior_hits)})  # fmt: skip
+            emit({"type": "evidence", "source": a, "target": b, "support": ev.support,
+                  "documents": [p.doc_id for p in ev.passages], "claims": len(ev.claims),
+                  "curated": len(ev.prior_hits)})  # fmt: skip
             sign = ev.sign if ev.support >= ev.path_support or ev.path is None else ev.path.sign
             rel: Relation = "activates" if sign > 0 else "represses" if sign < 0 else "causes"
             why = (f"[no LLM] {len(ev.claims)} literature claims {a}->{b}, {len(ev.reverse_claims)} reverse, "
@@ -278,7 +307,7 @@ class HypothesisGenerator:
                                   citations=ev.citations[:10], path=path,
                                   provenance=Provenance(generator="evidence (no LLM)", backend="none", model="none",
                                                         probability_source="evidence-support")))  # fmt: skip
-        return HypothesisSet(genes=genes, hypotheses=out)
+        return out
 
     # ------------------------------------------------------------------ prompt pieces
     def _context_text(self) -> str:

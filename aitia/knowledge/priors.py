@@ -492,6 +492,22 @@ def _prior_files(spec: str) -> list[Path]:
     return files
 
 
+def prior_stamp(name_or_path: str | Path | None = None) -> list[Any]:
+    """What :func:`load_prior` would read, identified cheaply (spec and file stamps), for caches of results computed
+    from a prior.
+
+    Example:
+        >>> prior_stamp("trrust")[0]
+        'trrust'
+    """
+    from ..cache import file_stamp
+
+    spec = default_prior() if name_or_path in (None, "default") else str(name_or_path)
+    if all(part in BUILTIN_PRIORS for part in spec.split("+")):
+        return [spec, [file_stamp(f) for f in _prior_files(spec)], file_stamp(__file__)]
+    return [spec, file_stamp(Path(spec).expanduser()), file_stamp(__file__)]
+
+
 def load_prior(name_or_path: str | Path | None = None, resolve_symbols: bool = False) -> PriorNetwork:
     """Load built-in priors by name (``trrust``, ``collectri``, ``signaling``, ``signaling-nc``; combined with
     ``+``), the default (None: :func:`default_prior`) or a user edge list.

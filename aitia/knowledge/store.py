@@ -116,6 +116,18 @@ class LiteratureStore:
                 f"Store {self.location} was built with another embedding function: {exc}"
             ) from exc
 
+    def version_stamp(self) -> list[Any] | None:
+        """What identifies this store's current contents cheaply (directory, collection, chunk count, the sqlite
+        file's size and modification time, embedding), for caches of results computed from it; None for a server
+        store, whose changes cannot be seen from here."""
+        if self.url:
+            return None
+        from ..cache import file_stamp
+
+        name = getattr(self.embedding, "name", None)
+        return [str(self.path), self._col.name, self.count(), file_stamp(self.path / "chroma.sqlite3"),
+                name() if callable(name) else type(self.embedding).__name__]  # fmt: skip
+
     @property
     def location(self) -> str:
         """The store directory, or the server URL."""

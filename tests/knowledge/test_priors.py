@@ -149,3 +149,27 @@ def test_feedback_path_is_not_discounted_by_the_reverse_edge():
     assert (
         with_reverse.support < with_reverse.path_support
     )  # the direct score still sees only the reverse edge
+
+
+def test_evidence_hypotheses_are_cached_until_an_input_changes(tmp_path, monkeypatch):
+    """The no-LLM generator is deterministic: a second run on the same genes and prior reads the hypotheses and their
+    trace events back instead of recomputing; an edited prior file is a new input and is recomputed."""
+    from aitia.knowledge import evidence
+    from aitia.knowledge.hypotheses import HypothesisGenerator
+
+    prior = tmp_path / "prior.csv"
+    prior.write_text("source,target,sign\nTP53,CDKN1A,1\nCDKN1A,MDM2,1\n")
+    genes = ["TP53", "CDKN1A", "MDM2"]
+    seen: list = []
+    first = HypothesisGenerator(backend="none", prior=str(prior), rag=False, on_event=seen.append).generate(genes)
+
+    def recompute(*args, **kwargs):
+        raise AssertionError("recomputed")
+
+    monkeypatch.setattr(evidence, "evidence_for", recompute)
+    events: list = []
+    again = HypothesisGenerator(backend="none", prior=str(prior), rag=False, on_event=events.append).generate(genes)
+    assert again.hypotheses == first.hypotheses and events == seen and len(seen) == 6
+    prior.write_text("source,target,sign\nTP53,MDM2,1\n")
+    with pytest.raises(AssertionError, match="recomputed"):
+        HypothesisGenerator(backend="none", prior=str(prior), rag=False).generate(genes)
