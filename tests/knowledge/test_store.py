@@ -37,6 +37,17 @@ def test_chunking_spans_and_ids():
     assert [c.id for c in chunk_document(d, max_chars=200)] == [c.id for c in chunks]
 
 
+def test_version_stamp_changes_with_the_contents(tmp_path):
+    """Caches of results computed from a store (the evidence hypotheses) are keyed by this stamp."""
+    s = LiteratureStore(tmp_path / "v", embedding=HashingEmbedding())
+    empty = s.version_stamp()
+    s.add_documents(DOCS[:1], progress=False)
+    one = s.version_stamp()
+    assert empty != one and one == LiteratureStore(tmp_path / "v", embedding=HashingEmbedding()).version_stamp()
+    s.add_documents(DOCS, progress=False)
+    assert s.version_stamp() != one
+
+
 def test_idempotent_ingest(store):
     n = store.count()
     again = store.add_documents(DOCS, progress=False)
