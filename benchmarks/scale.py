@@ -97,7 +97,10 @@ def main() -> None:
                     reference = scores.values
                     same = "(reference)"
                 else:
-                    same = "yes" if np.array_equal(reference, scores.values) else "NO"
+                    diff = float(np.max(np.abs(reference - scores.values)))
+                    # a different thread count sums gradient-boosting histograms in another order: a refit, not
+                    # the same model, so its scores differ slightly; Ray runs score the same model and must match
+                    same = "yes" if diff == 0 else f"no (max diff {diff:.1e})"
                 ex.close()
                 blocks = int(timings.get("blocks", 0))
                 spb = timings.get("scoring", float("nan")) / max(blocks, 1)

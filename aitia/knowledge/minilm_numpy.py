@@ -39,12 +39,12 @@ class NumpyMiniLM:
         self, weights: dict[str, np.ndarray], tokenizer: object, config: dict, max_length: int
     ) -> None:
         self.w = {k: v.astype(np.float32) for k, v in weights.items()}
-        for k in [
+        # linear weights stored (in, out), so x @ w needs no strided transpose
+        linear = [
             k for k in self.w if k.endswith(".weight") and self.w[k].ndim == 2 and "embeddings" not in k
-        ]:
-            self.w[k] = np.ascontiguousarray(
-                self.w[k].T
-            )  # stored (in, out): x @ w without a strided transpose
+        ]
+        for k in linear:
+            self.w[k] = np.ascontiguousarray(self.w[k].T)
         self.tokenizer = tokenizer
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
@@ -87,9 +87,8 @@ class NumpyMiniLM:
             p = f"encoder.layer.{i}"
             q, k, v = (self._linear(x, f"{p}.attention.self.{m}").reshape(n, self.heads, d).transpose(1, 0, 2)
                        for m in ("query", "key", "value"))  # fmt: skip
-            att = (
-                q @ k.transpose(0, 2, 1) / math.sqrt(d)
-            )  # np.float64 would promote all that follows to float64
+            # math.sqrt, a Python float: a numpy float64 scalar would promote everything after it to float64
+            att = q @ k.transpose(0, 2, 1) / math.sqrt(d)
             att = np.exp(att - att.max(-1, keepdims=True))
             att /= att.sum(-1, keepdims=True)
             ctx = (att @ v).transpose(1, 0, 2).reshape(n, -1)

@@ -162,6 +162,7 @@ def test_evidence_hypotheses_are_cached_until_an_input_changes(tmp_path, monkeyp
     genes = ["TP53", "CDKN1A", "MDM2"]
     seen: list = []
     first = HypothesisGenerator(backend="none", prior=str(prior), rag=False, on_event=seen.append).generate(genes)
+    HypothesisGenerator(backend="none", prior="default", rag=False).generate(genes)
 
     def recompute(*args, **kwargs):
         raise AssertionError("recomputed")
@@ -170,6 +171,8 @@ def test_evidence_hypotheses_are_cached_until_an_input_changes(tmp_path, monkeyp
     events: list = []
     again = HypothesisGenerator(backend="none", prior=str(prior), rag=False, on_event=events.append).generate(genes)
     assert again.hypotheses == first.hypotheses and events == seen and len(seen) == 6
+    with pytest.raises(AssertionError, match="recomputed"):  # no prior is not the default prior
+        HypothesisGenerator(backend="none", prior=None, rag=False).generate(genes)
     prior.write_text("source,target,sign\nTP53,MDM2,1\n")
     with pytest.raises(AssertionError, match="recomputed"):
         HypothesisGenerator(backend="none", prior=str(prior), rag=False).generate(genes)
