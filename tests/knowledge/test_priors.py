@@ -161,7 +161,9 @@ def test_evidence_hypotheses_are_cached_until_an_input_changes(tmp_path, monkeyp
     prior.write_text("source,target,sign\nTP53,CDKN1A,1\nCDKN1A,MDM2,1\n")
     genes = ["TP53", "CDKN1A", "MDM2"]
     seen: list = []
-    first = HypothesisGenerator(backend="none", prior=str(prior), rag=False, on_event=seen.append).generate(genes)
+    first = HypothesisGenerator(backend="none", prior=str(prior), rag=False, on_event=seen.append).generate(
+        genes
+    )
     HypothesisGenerator(backend="none", prior="default", rag=False).generate(genes)
 
     def recompute(*args, **kwargs):
@@ -169,7 +171,9 @@ def test_evidence_hypotheses_are_cached_until_an_input_changes(tmp_path, monkeyp
 
     monkeypatch.setattr(evidence, "evidence_for", recompute)
     events: list = []
-    again = HypothesisGenerator(backend="none", prior=str(prior), rag=False, on_event=events.append).generate(genes)
+    again = HypothesisGenerator(backend="none", prior=str(prior), rag=False, on_event=events.append).generate(
+        genes
+    )
     assert again.hypotheses == first.hypotheses and events == seen and len(seen) == 6
     with pytest.raises(AssertionError, match="recomputed"):  # no prior is not the default prior
         HypothesisGenerator(backend="none", prior=None, rag=False).generate(genes)

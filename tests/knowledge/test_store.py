@@ -43,7 +43,9 @@ def test_version_stamp_changes_with_the_contents(tmp_path):
     empty = s.version_stamp()
     s.add_documents(DOCS[:1], progress=False)
     one = s.version_stamp()
-    assert empty != one and one == LiteratureStore(tmp_path / "v", embedding=HashingEmbedding()).version_stamp()
+    assert (
+        empty != one and one == LiteratureStore(tmp_path / "v", embedding=HashingEmbedding()).version_stamp()
+    )
     s.add_documents(DOCS, progress=False)
     assert s.version_stamp() != one
 

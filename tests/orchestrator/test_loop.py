@@ -266,7 +266,9 @@ def test_random_arm_replicates_give_a_confidence_interval(tmp_path):
     assert [e["type"] for e in r0] == ["learner_fit"] + ["learner_fit_reused"] * 3
     assert all(a.auroc == res.rounds[0].active.auroc for a in res.rounds[0].random_arms())
     r1 = [e for e in events if e["type"] == "learner_fit" and e["round"] == 1]
-    assert len(r1) == len({tuple(a.revealed) for a in [last.active, *last.random_arms()]})  # one per distinct set
+    assert len(r1) == len(
+        {tuple(a.revealed) for a in [last.active, *last.random_arms()]}
+    )  # one per distinct set
     again = run_loop(cfg, tmp_path / "run")  # resuming a finished run repeats nothing and agrees
     assert [a.revealed for a in again.rounds[-1].random_arms()] == [a.revealed for a in last.random_arms()]
 
