@@ -11,6 +11,11 @@ direction SUMMER 0.67, GEARS 0.52.
 
 The data are a non-commercial development benchmark in ../shared/data (never in the package).
 
+With several lines in ``--data`` (PerturbQA's ``<line>-de.csv`` / ``<line>-dir.csv`` files), every line is scored in
+both settings: single-line (its own training labels; comparable with published numbers) and multi-line (also the
+other lines' training labels, each line a context: a test perturbation measured in another line transfers through
+``knn``'s cross-validated self weight; other lines' test labels are never read).
+
     python benchmarks/perturbqa.py [--data ../shared/data/perturbqa_jurkat] [--seeds 3] [--k K]
 """
 
@@ -29,27 +34,43 @@ from _measure import measure, print_table  # noqa: E402
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "perturbqa_jurkat"
 
 
-def _tables(data: Path, task: str):
+def _lines(data: Path, task: str) -> list[str]:
+    """The cell lines with a ``<line>-<task>.csv`` under ``data`` (PerturbQA's file naming)."""
+    lines = sorted(f.name.split("-")[0] for f in data.glob(f"*-{task}.csv"))
+    if not lines:
+        raise SystemExit(f"No *-{task}.csv under {data}.")
+    return lines
+
+
+def _tables(data: Path, task: str, line: str | None = None, setting: str = "single"):
+    """Train and test tables of one line (default: the first), and every perturbation named. ``single``: train on
+    that line's training labels only (comparable with published numbers); ``multi``: also every other line's
+    training labels, each line its own context, so a test perturbation measured in another line transfers (the
+    other lines' *test* labels are never read)."""
     import pandas as pd
 
     from aitia.types import EffectTable
 
-    files = sorted(data.glob(f"*-{task}.csv"))
-    if not files:
-        raise SystemExit(f"No *-{task}.csv under {data}.")
-    df = pd.read_csv(files[0])
-    df["context"] = files[0].name.split("-")[0]
+    lines = _lines(data, task)
+    line = line or lines[0]
+    frames = []
+    for name in lines if setting == "multi" else [line]:
+        df = pd.read_csv(data / f"{name}-{task}.csv")
+        df["context"] = name
+        frames.append(df if name == line else df[df["split"] == "train"])
+    df = pd.concat(frames, ignore_index=True)
     cols = ["context", "pert", "gene", "label"]
     train = EffectTable.from_frame(df[df["split"] == "train"][cols])
-    test = EffectTable.from_frame(df[df["split"] == "test"][cols])
+    test = EffectTable.from_frame(df[(df["split"] == "test") & (df["context"] == line)][cols])
     return train, test, sorted(set(df["pert"]))
 
 
-def run(data: str, task: str, method: str, k: int | None = None, seed: int = 0) -> dict:
+def run(data: str, task: str, method: str, k: int | None = None, seed: int = 0, line: str | None = None,
+        setting: str = "single") -> dict:  # fmt: skip
     from aitia.causal import perturbation as P
     from aitia.knowledge.gene_features import gene_features
 
-    train, test, perts = _tables(Path(data), task)
+    train, test, perts = _tables(Path(data), task, line, setting)
     t0 = time.perf_counter()
     queries = test.pairs()
     extra: dict = {}
@@ -68,7 +89,12 @@ def run(data: str, task: str, method: str, k: int | None = None, seed: int = 0) 
         kw = {"k": 20, "power": 2.0, "shrinkage": 0.0} if "top-20" in method else {"k": k, "seed": seed}
         est = P.get("knn", **kw).fit(train, features=feats)
         pred = est.predict(queries)
-        extra = {"power": est.power_, "shrinkage": est.shrinkage_, "text_weight": est.source_weights_[0]}
+        extra = {
+            "power": est.power_,
+            "shrinkage": est.shrinkage_,
+            "text_weight": est.source_weights_[0],
+            "self_weight": est.self_weight_,
+        }
     m = P.evaluate_predictions(pred, test)
     return {"per_gene_auroc": m.per_gene_auroc, "genes_scored": m.n_genes_scored,
             "fit_predict_s": time.perf_counter() - t0, **extra}  # fmt: skip
@@ -91,18 +117,27 @@ def main() -> None:
     args = ap.parse_args()
     from aitia.knowledge.gene_features import gene_features
 
+    data = Path(args.data)
+    lines = _lines(data, "de")
+    # one line: the single-line setting only (the published numbers' setting); several: each line in both settings
+    runs = [(None, "single")] if len(lines) == 1 else [(ln, st) for ln in lines for st in ("single", "multi")]
     # warm the feature cache once, outside the timed runs
     for task in ("de", "dir"):
-        gene_features(_tables(Path(args.data), task)[2], progress=True)
+        gene_features(sorted(set().union(*(_tables(data, task, ln)[2] for ln in lines))), progress=True)
     rows = []
-    for task in ("de", "dir"):
+    for (line, setting), task in ((r, t) for r in runs for t in ("de", "dir")):
         for method in ("majority", "random", "knn-text+network (top-20, power 2)", "knn-text", "knn-network",
                        "knn-text+network", "knn-text+network (shuffled names)"):  # fmt: skip
+            if setting == "multi" and method not in ("majority", "knn-text", "knn-text+network",
+                                                     "knn-text+network (shuffled names)"):  # fmt: skip
+                continue
             # knn seeds: the cross-validation folds that choose power and shrinkage
             seeds = [0] if method == "majority" or "top-20" in method else range(args.seeds)
-            res = [measure(run, data=args.data, task=task, method=method, k=args.k, seed=s) for s in seeds]
+            res = [measure(run, data=args.data, task=task, method=method, k=args.k, seed=s, line=line,
+                           setting=setting) for s in seeds]  # fmt: skip
             au = [r["per_gene_auroc"] for r in res]
-            row = {"task": task, "method": method, "per_gene_auroc": float(np.mean(au)),
+            where = {} if line is None else {"line": line, "setting": setting}
+            row = {**where, "task": task, "method": method, "per_gene_auroc": float(np.mean(au)),
                    "sd": float(np.std(au)) if len(au) > 1 else float("nan"), "seeds": len(au),
                    "fit_predict_s": float(np.mean([r["fit_predict_s"] for r in res])),
                    "peak_mem_mb": float(np.max([r["peak_mem_mb"] for r in res]))}  # fmt: skip
@@ -110,6 +145,8 @@ def main() -> None:
                 row["power, shrinkage, first-source weight (per seed)"] = " ".join(
                     f"{r['power']:g},{r['shrinkage']:g},{r['text_weight']:g}" for r in res
                 )
+                if setting == "multi":
+                    row["self weight (per seed)"] = " ".join(f"{r['self_weight']:g}" for r in res)
             rows.append(row)
             print(row, flush=True)
     print_table("PerturbQA Jurkat, unseen perturbations (per-gene AUROC; authors' split)", rows)
