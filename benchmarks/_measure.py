@@ -48,9 +48,14 @@ def print_table(title: str, rows: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    # every key of every row is a column (rows may carry extra fields, e.g. a learner's chosen settings); a row
+    # without one leaves its cell empty instead of shifting the cells after it
+    columns = list(dict.fromkeys(k for r in rows for k in r))
     table = Table(title=title)
-    for col in rows[0]:
+    for col in columns:
         table.add_column(col, justify="right")
     for r in rows:
-        table.add_row(*[f"{v:,.3g}" if isinstance(v, float) else str(v) for v in r.values()])
+        table.add_row(
+            *["" if c not in r else f"{r[c]:,.3g}" if isinstance(r[c], float) else str(r[c]) for c in columns]
+        )
     Console(width=160).print(table)

@@ -38,7 +38,7 @@ def main() -> None:
 
     t_import = time.perf_counter() - t_import
     print(f"load average at start: {load:.2f}; imports {t_import:.1f} s")
-    print("| strategy | wall (s) | learner fits | fits reused | peak RSS (MB) |")
+    print("| strategy | wall (s) | learner fits | fits reused | peak RSS so far (MB) |")
     print("|---|---|---|---|---|")
     total = 0.0
     for strategy in args.strategies or available():

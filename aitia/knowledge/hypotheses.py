@@ -262,10 +262,10 @@ class HypothesisGenerator:
         store = self.store if self.rag else None
         store_stamp = store.version_stamp() if store is not None and hasattr(store, "version_stamp") else None
         if isinstance(self.prior, (str, type(None))) and (store is None or store_stamp is not None):
-            # prior None means no curated edges, not the default prior
+            # prior None means no curated edges, not the default prior (prior_stamp includes the priors module's code)
             prior_key = None if self.prior is None else priors.prior_stamp(self.prior)
             key = [pairs, prior_key, store_stamp, self.context, self.k, self.year_max,
-                   self.max_path_steps, [file_stamp(m.__file__ or "") for m in (evidence, genes_module, priors)],
+                   self.max_path_steps, [file_stamp(m.__file__ or "") for m in (evidence, genes_module)],
                    file_stamp(__file__)]  # fmt: skip
         events: list[dict[str, Any]] = []
 
