@@ -220,14 +220,30 @@ def intervention_shift(x: np.ndarray, ctrl: np.ndarray, by_gene: dict[int, np.nd
     out = np.full((p, p), np.nan)
     if not by_gene:
         return out
+    genes = list(by_gene)
+    out[genes] = group_shifts(x, ctrl, [by_gene[i] for i in genes])
+    return out
+
+
+def group_shifts(x: np.ndarray, ctrl: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+    """``len(groups) x p`` standardised shift of every gene under each group of perturbed rows (one perturbation's
+    samples), by the statistic of :func:`intervention_shift`; ``ctrl`` holds the control rows' indices.
+
+    Example:
+        >>> x = np.vstack([np.random.default_rng(0).normal(size=(20, 3)), [[0.0, 9.0, 0.0]]])
+        >>> bool(group_shifts(x, np.arange(20), [np.array([20])])[0, 1] > 5)
+        True
+    """
+    p = x.shape[1]
+    out = np.full((len(groups), p), np.nan)
     ref = x[ctrl] if len(ctrl) >= 3 else x
     med, scale = robust_scale(ref)
     mean_c, var_c, n_c = ref.mean(0), ref.var(0), len(ref)
-    for i, rows in by_gene.items():
+    for k, rows in enumerate(groups):
         if len(rows) == 1:
-            out[i] = (x[rows[0]] - med) / scale
-        else:
+            out[k] = (x[rows[0]] - med) / scale
+        elif len(rows) > 1:
             g = x[rows]
             se = np.sqrt(g.var(0, ddof=1) / len(rows) + var_c / n_c)
-            out[i] = (g.mean(0) - mean_c) / np.maximum(se, 1e-9)
+            out[k] = (g.mean(0) - mean_c) / np.maximum(se, 1e-9)
     return out

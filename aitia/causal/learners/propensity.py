@@ -15,8 +15,12 @@ labels per target are a noisy rate; the continuous shifts of the same interventi
 in the data, the prior's column means rank targets.
 
 Revealed labels are returned as they are (1 or 0); label rows of sources outside the measured genes (deletions of
-other genes in a training screen) count towards the targets' rates. Without labels, they are derived from the
-data's interventions as in :class:`~aitia.causal.learners.supervised.SupervisedLearner`.
+other genes in a training screen) count towards the targets' rates. Perturbations in the data without a revealed
+label row (``use_unlabelled``; e.g. a screen's deletions of genes outside the network, whose labels nobody gave)
+count too: their labels are derived from the data, |shift| above the threshold under which the *revealed* rows' data
+agree best with their labels (Cohen's kappa), so derived and given labels mean the same thing. Without labels at
+all, they are derived from the data's interventions as in
+:class:`~aitia.causal.learners.supervised.SupervisedLearner`.
 
 Example:
     >>> import numpy as np
@@ -48,15 +52,19 @@ class PropensityLearner(BaseLearner):
         prior_strength: how far the prior's percentile moves a gene's prior mean (0 ignores the prior; 1: from
             0.5x to 1.5x the overall rate).
         use_data: rank the targets' prior means by their responsiveness to the data's interventions.
-        z_threshold: |z| above which a measured shift counts as an effect when labels are derived from the data.
+        z_threshold: |z| above which a measured shift counts as an effect when labels are derived from the data
+            (and for unlabelled perturbations when no revealed row has data to calibrate the threshold on).
+        use_unlabelled: count the perturbations in the data that have no revealed label row towards the rates,
+            with labels derived from their shifts (see above).
     """
 
     name = "propensity"
     uses_labels = True
 
     def __init__(self, pseudo: float = 2.0, prior_strength: float = 1.0, use_data: bool = True,
-                 z_threshold: float = 3.0) -> None:  # fmt: skip
+                 z_threshold: float = 3.0, use_unlabelled: bool = True) -> None:  # fmt: skip
         self.pseudo = pseudo
+        self.use_unlabelled = use_unlabelled
         self.prior_strength = prior_strength
         self.use_data = use_data
         self.z_threshold = z_threshold
@@ -74,6 +82,11 @@ class PropensityLearner(BaseLearner):
         y = self._label_matrix() if labels is not None else self._derived_labels(adata)
         known = ~np.isnan(y)
         extra_pos, extra_known = self._outside_rows(labels)
+        self.unlabelled_threshold_: float | None = None
+        row_pos, row_known = np.zeros(self.n_genes_), np.zeros(self.n_genes_)
+        if labels is not None and self.use_unlabelled:
+            row_pos, row_known, col_pos, col_known = self._unlabelled_rows(adata, labels)
+            extra_pos, extra_known = extra_pos + col_pos, extra_known + col_known
         if not known.any() and not extra_known.any():
             raise DataValidationError(
                 "The propensity learner needs revealed labels (labels=...) or interventions in the data."
@@ -84,7 +97,9 @@ class PropensityLearner(BaseLearner):
         base = float((pos.sum() + extra_pos.sum() + 0.5) / (known.sum() + extra_known.sum() + 1.0))
         self.target_responsiveness_ = self._responsiveness(adata) if self.use_data else None
         row_mean, col_mean = self._prior_means(base)
-        self.source_rate_ = (pos.sum(1) + self.pseudo * row_mean) / (known.sum(1) + self.pseudo)
+        self.source_rate_ = (pos.sum(1) + row_pos + self.pseudo * row_mean) / (
+            known.sum(1) + row_known + self.pseudo
+        )
         self.target_rate_ = (pos.sum(0) + extra_pos + self.pseudo * col_mean) / (
             known.sum(0) + extra_known + self.pseudo
         )
@@ -152,6 +167,74 @@ class PropensityLearner(BaseLearner):
                 v[:, k] = labels.values[rows, cols[g]]
         known = ~np.isnan(v)
         return np.where(known, v, 0.0).sum(0), known.sum(0).astype(float)
+
+    def _unlabelled_rows(
+        self, adata: AnnData, labels: EdgeLabels
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Derived labels of the perturbations in the data that have no revealed label row: positives and labelled
+        pairs per measured source (its own row, if it is a measured gene) and per target. The |shift| threshold is
+        the one under which the revealed rows' own shifts agree best with their labels."""
+        from sklearn.metrics import cohen_kappa_score
+
+        from ...datasets.validate import (
+            CONTROL,
+            INTERVENTION_KEY,
+            NON_NODE_INTERVENTIONS,
+            PERTURBATION_KEY,
+            split_targets,
+        )
+        from .base import group_shifts
+
+        p = self.n_genes_
+        zeros = (np.zeros(p), np.zeros(p), np.zeros(p), np.zeros(p))
+        pert = adata.obs[PERTURBATION_KEY].astype(str).to_numpy()
+        ctrl = np.flatnonzero(pert == CONTROL)
+        itype = (
+            adata.obs[INTERVENTION_KEY].astype(str).to_numpy()
+            if INTERVENTION_KEY in adata.obs
+            else np.full(len(pert), "")
+        )
+        non_node = set(
+            pert[np.isin(itype, list(NON_NODE_INTERVENTIONS))]
+        )  # multifactorial, stimuli: no source
+        names = [n for n in dict.fromkeys(pert) if n != CONTROL and n not in non_node]
+        if len(ctrl) < 3 or not names:
+            return zeros
+        labelled = {s: k for k, s in enumerate(labels.sources) if (~np.isnan(labels.values[k])).any()}
+        cols = {t: j for j, t in enumerate(labels.targets)}
+        gidx = {g: i for i, g in enumerate(self.genes_)}
+        shift = np.abs(group_shifts(self._matrix(adata), ctrl, [np.flatnonzero(pert == n) for n in names]))
+        for k, n in enumerate(names):  # a gene's own perturbation is not a response
+            shift[k, [gidx[t] for t in split_targets(n) if t in gidx]] = np.nan
+        given, derived = [], []
+        for k, n in enumerate(names):
+            if n in labelled:
+                row = np.array(
+                    [labels.values[labelled[n], cols[g]] if g in cols else np.nan for g in self.genes_]
+                )
+                ok = ~np.isnan(row) & ~np.isnan(shift[k])
+                given.append((row[ok], shift[k][ok]))
+            else:
+                derived.append(k)
+        if not derived:
+            return zeros
+        y_given = np.concatenate([g[0] for g in given]) if given else np.array([])
+        threshold = self.z_threshold
+        if len(np.unique(y_given)) == 2:
+            z_given = np.concatenate([g[1] for g in given])
+            grid = np.unique(np.quantile(z_given, np.linspace(0.02, 0.995, 80)))
+            kappa = [cohen_kappa_score(y_given, z_given >= t) for t in grid]
+            threshold = float(grid[int(np.argmax(kappa))])
+        self.unlabelled_threshold_ = threshold
+        d = shift[derived]
+        known = ~np.isnan(d)
+        hit = np.where(known, d >= threshold, False).astype(float)
+        row_pos, row_known = np.zeros(p), np.zeros(p)
+        for r, k in enumerate(derived):
+            if names[k] in gidx:  # a measured gene's own row
+                row_pos[gidx[names[k]]] += hit[r].sum()
+                row_known[gidx[names[k]]] += known[r].sum()
+        return row_pos, row_known, hit.sum(0), known.sum(0).astype(float)
 
     def _derived_labels(self, adata: AnnData) -> np.ndarray:
         from .features import PairStatistics, derive_labels
