@@ -2,7 +2,7 @@
 all strategies together, 5 seeds, 2 cores).
 
 Each strategy runs ``aitia loop --dataset sachs --rounds 1 --seeds 5`` in-process (round 0 and round 1: hypotheses,
-the default learners on the active arm and on 5 replicates of the random arm, the perturbation predictor, the report),
+the default learners on 5 replicates of the active and of the random arm, the perturbation predictor, the report),
 in a fresh run directory, one after another in one process (the first run pays the imports and the disk caches'
 misses; they are printed separately). Printed: seconds per strategy, learner fits done and reused (arms that revealed
 the same perturbations share one fit), peak memory, the machine's load average at the start (other work on the 2
@@ -24,7 +24,7 @@ import time
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", default="sachs")
-    ap.add_argument("--seeds", type=int, default=5, help="replicates of the random arm (the loop's --seeds)")
+    ap.add_argument("--seeds", type=int, default=5, help="replicates of both arms (the loop's --seeds)")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--strategies", nargs="+", default=None, help="default: every registered strategy")
     args = ap.parse_args()
@@ -43,9 +43,7 @@ def main() -> None:
     total = 0.0
     for strategy in args.strategies or available():
         with tempfile.TemporaryDirectory() as tmp:
-            cfg = LoopConfig(
-                dataset=args.dataset, rounds=args.rounds, random_seeds=args.seeds, acquisition=strategy
-            )
+            cfg = LoopConfig(dataset=args.dataset, rounds=args.rounds, seeds=args.seeds, acquisition=strategy)
             t0 = time.perf_counter()
             run_loop(cfg, f"{tmp}/run")
             wall = time.perf_counter() - t0

@@ -29,7 +29,12 @@ def loop(
     context: str = typer.Option(None, "--context", help="Experimental context for hypotheses."),
     seed: int = typer.Option(0, "--seed"),
     seeds: int = typer.Option(
-        1, "--seeds", min=1, max=50, help="Random-arm replicates: the report shows their mean and 95% CI."
+        1,
+        "--seeds",
+        min=1,
+        max=50,
+        help="Replicates of the experiment, each from its own first reveal with an active and a random arm: the "
+        "report shows both curves' means and 95% CIs.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -44,7 +49,7 @@ def loop(
     dataset = dataset or datasets.default_dataset()
 
     cfg = LoopConfig(dataset=dataset, learners=split_csv(learners) or ["correlation"], rounds=rounds, llm=llm,
-                     rag=rag, context=context, seed=seed, random_seeds=seeds)  # fmt: skip
+                     rag=rag, context=context, seed=seed, seeds=seeds)  # fmt: skip
     run_dir = out or get_settings().runs_dir / f"loop-{dataset}-{_time.strftime('%Y%m%d-%H%M%S')}"
     st = built_store(enabled=rag)
     result = run_loop(

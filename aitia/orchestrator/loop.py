@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from anndata import AnnData
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from ..config import get_settings
 from ..errors import AitiaError
@@ -57,10 +57,12 @@ class LoopConfig(BaseModel):
         default_factory=lambda: get_settings().seed,
         description="Seed of the random arm and first reveal (AITIA_SEED).",
     )
-    random_seeds: int = Field(
-        default=1, ge=1, le=50,
-        description="Replicates of the random arm (each its own random picks); with more than one the report shows "
-        "the random curve's mean and 95% CI instead of one noisy line.",
+    seeds: int = Field(
+        default=1, ge=1, le=50, validation_alias=AliasChoices("seeds", "random_seeds"),
+        description="Replicates of the whole experiment: replicate k starts from its own random first reveal "
+        "(replicate 0 from `seed`'s) and runs both arms from there, so each active run has a random run on the same "
+        "footing; with more than one the report shows both curves' means and 95% CIs and the paired difference "
+        "instead of one noisy line per arm. (`random_seeds` in older run directories.)",
     )  # fmt: skip
 
 
@@ -98,12 +100,20 @@ class LoopRound(BaseModel):
     round: int = Field(description="0 = before any chosen experiment.")
     active: ArmResult = Field(description="Experiments chosen by suggest_experiments.")
     random: ArmResult = Field(description="Experiments chosen at random (the baseline).")
+    active_replicates: list[ArmResult] = Field(
+        default_factory=list, description="Active arms of replicates 1.. (LoopConfig.seeds > 1)."
+    )
     random_replicates: list[ArmResult] = Field(
-        default_factory=list, description="Further random-arm replicates (LoopConfig.random_seeds > 1)."
+        default_factory=list,
+        description="Random arms of replicates 1.. (LoopConfig.seeds > 1), paired with active_replicates.",
     )
 
+    def active_arms(self) -> list[ArmResult]:
+        """Every replicate's active arm, the first one included."""
+        return [self.active, *self.active_replicates]
+
     def random_arms(self) -> list[ArmResult]:
-        """Every random-arm replicate, the first one included."""
+        """Every replicate's random arm, the first one included, in the order of :meth:`active_arms`."""
         return [self.random, *self.random_replicates]
 
 
@@ -240,15 +250,20 @@ def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, An
     run.log("hypotheses", generator=hs.generator, n=len(hs.hypotheses), rejected=len(hs.rejected),
             metrics={k: edge_metrics(prior, g).auroc for k, g in gold.items()})  # fmt: skip
 
-    # every random stream derives from (seed, round): a resumed run repeats the uninterrupted run exactly
-    first = [
-        str(x) for x in np.random.default_rng(config.seed).choice(pool, config.initial_reveal, replace=False)
-    ]
+    # every random stream derives from (seed, replicate, round): a resumed run repeats the uninterrupted run exactly
+    def first_reveal(replicate: int) -> list[str]:
+        rng = np.random.default_rng(config.seed if replicate == 0 else [config.seed, replicate])
+        return [str(x) for x in rng.choice(pool, config.initial_reveal, replace=False)]
+
     if "revealed" not in state:
+        first = first_reveal(0)
         state = {"revealed": {"active": list(first), "random": list(first)}, "rounds": [], "picks": []}
         run.save_state(state)
-    for i in range(1, config.random_seeds):  # replicates share the first reveal, then pick on their own
+    for i in range(1, config.seeds):  # a replicate's two arms share its first reveal, then pick on their own
+        first = first_reveal(i)
+        state["revealed"].setdefault(f"active:{i}", list(first))
         state["revealed"].setdefault(f"random:{i}", list(first))
+    replicas = [f"{arm}:{i}" for i in range(1, config.seeds) for arm in ("active", "random")]
     rounds = [LoopRound.model_validate(r) for r in state["rounds"]]
     effects = _observed_effects(adata) if config.predictor and len(rounds) <= config.rounds else None
     last_scores: dict[str, EdgeScores] = {}
@@ -258,7 +273,9 @@ def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, An
         # arms that revealed the same perturbations (all of them in round 0; random replicates that drew the same
         # pick) fit the same learners on the same data: fit once per distinct set per round
         fitted: dict[frozenset[str], tuple[str, dict[str, Any]]] = {}
-        for arm in ("active", "random", *(f"random:{i}" for i in range(1, config.random_seeds))):
+        for arm in ("active", "random", *replicas):
+            kind, _, rep = arm.partition(":")
+            replicate = int(rep or 0)
             revealed = set(state["revealed"][arm])
             held = [s for s in pool if s not in revealed]
             train = _subset_rows(adata, revealed)
@@ -279,7 +296,7 @@ def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, An
             if gold:
                 first = next(iter(gold.values()))
                 m["members"] = {name: edge_metrics(s, first).auroc for name, s in members.items()}
-            if arm == "active" and config.predictor and held:
+            if arm == "active" and config.predictor and held:  # replicate 0 only: it is slow
                 m["prediction"] = _predict_heldout(config.predictor, effects, train, held, prior)
             m["event"] = run.log("metric", round=r, arm=arm, **m)["id"]
             if arm == "active":
@@ -288,13 +305,13 @@ def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, An
                 scores.to_graph(top_k=top_k).write(run.path / "graphs" / f"round{r}.graphml")
             # pick the next experiments
             if r < config.rounds and held:
-                if arm == "active":
+                if kind == "active":
                     extra = (
                         {"backend": config.llm, "dataset": config.dataset}
                         if config.acquisition == "llm_rerank"
                         else {}
                     )
-                    ranked = get_strategy(config.acquisition, seed=config.seed + r, **extra).rank(
+                    ranked = get_strategy(config.acquisition, seed=config.seed + r + 1000 * replicate, **extra).rank(
                         [s.values for s in members.values()] + [prior.values], genes, held, config.per_round,
                         prior=prior.values,
                     )  # fmt: skip
@@ -302,7 +319,6 @@ def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, An
                     ranking = [x.model_dump() for x in ranked]
                     strategy = config.acquisition
                 else:
-                    replicate = int(arm.partition(":")[2] or 0)
                     rng = np.random.default_rng(
                         [config.seed, r] if replicate == 0 else [config.seed, r, replicate]
                     )
@@ -317,7 +333,8 @@ def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, An
                 state["revealed"][arm] = sorted(revealed | set(picks))
             arms[arm] = ArmResult.model_validate(m)
         record = LoopRound(round=r, active=arms["active"], random=arms["random"],
-                           random_replicates=[arms[f"random:{i}"] for i in range(1, config.random_seeds)])  # fmt: skip
+                           active_replicates=[arms[f"active:{i}"] for i in range(1, config.seeds)],
+                           random_replicates=[arms[f"random:{i}"] for i in range(1, config.seeds)])  # fmt: skip
         rounds.append(record)
         state["rounds"] = [x.model_dump() for x in rounds]
         run.save_state(state)
@@ -365,14 +382,16 @@ def _rank_ensemble(members: list[Any], genes: list[str], names: list[str]) -> An
 
 
 def _round_summary(record: LoopRound, gold_name: str | None) -> str:
-    a, b = record.active, record.random
+    a = record.active
+
+    def show(arms: list[ArmResult]) -> str:
+        vals = [x.auroc.get(gold_name or "", float("nan")) for x in arms]
+        return f"{vals[0]:.3f}" if len(vals) == 1 else f"{np.nanmean(vals):.3f} (mean of {len(vals)})"
+
     parts = [f"round {record.round}:"]
     if gold_name:
-        rand = [x.auroc.get(gold_name, float("nan")) for x in record.random_arms()]
-        rtxt = f"{b.auroc.get(gold_name, float('nan')):.3f}" if len(rand) == 1 else (
-            f"{np.nanmean(rand):.3f} (mean of {len(rand)})")  # fmt: skip
         parts.append(
-            f"AUROC vs {gold_name} active {a.auroc.get(gold_name, float('nan')):.3f} / random {rtxt};"
+            f"AUROC vs {gold_name} active {show(record.active_arms())} / random {show(record.random_arms())};"
         )
     parts.append(
         f"held-out interventions active {a.heldout_auroc if a.heldout_auroc is not None else float('nan'):.3f}"

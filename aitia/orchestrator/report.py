@@ -108,18 +108,18 @@ def _learning(rounds: list[Any], value: Any, label: str) -> bytes:
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    pts = [(r.round, value(r.active)) for r in rounds]
-    pts = [(x, y) for x, y in pts if y is not None and not math.isnan(y)]
-    if pts:
-        ax.plot(*zip(*pts), "o-", label="active experiment choice")
-    band = [(r.round, *_random_summary(r, value)) for r in rounds]
-    band = [(x, m, lo, hi, n) for x, m, lo, hi, n in band if m is not None]
-    if band:
+    for arms, style, name in ((_active_summary, "o-", "active"), (_random_summary, "s--", "random")):
+        band = [(r.round, *arms(r, value)) for r in rounds]
+        band = [(x, m, lo, hi, n) for x, m, lo, hi, n in band if m is not None]
+        if not band:
+            continue
         xs, ms, los, his, ns = zip(*band)
-        legend = "random experiment choice" + (f" (mean, 95% CI over {max(ns)} seeds)" if max(ns) > 1 else "")
-        ax.plot(xs, ms, "s--", label=legend)
+        legend = f"{name} experiment choice" + (
+            f" (mean, 95% CI over {max(ns)} seeds)" if max(ns) > 1 else ""
+        )
+        line = ax.plot(xs, ms, style, label=legend)[0]
         if max(ns) > 1:
-            ax.fill_between(xs, los, his, alpha=0.2)
+            ax.fill_between(xs, los, his, alpha=0.2, color=line.get_color())
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel="round", ylabel=label, title="accuracy per round")
     ax.legend(fontsize=8)
@@ -234,9 +234,10 @@ def _columns(rounds: list[Any]) -> list[tuple[str, str, Any]]:
     return cols
 
 
-def _random_summary(r: Any, value: Any) -> tuple[float | None, float | None, float | None, int]:
-    """Mean, 95% CI bounds and count of a round's random-arm replicates (one replicate: the value, no interval)."""
-    vals = [value(a) for a in r.random_arms()]
+def _arm_summary(arms: list[Any], value: Any) -> tuple[float | None, float | None, float | None, int]:
+    """Mean, 95% CI bounds (clipped to [0, 1]) and count of one arm's replicates in a round (one replicate: the
+    value, no interval)."""
+    vals = [value(a) for a in arms]
     vals = [v for v in vals if v is not None and not math.isnan(v)]
     if not vals:
         return None, None, None, 0
@@ -244,7 +245,27 @@ def _random_summary(r: Any, value: Any) -> tuple[float | None, float | None, flo
     if len(vals) == 1:
         return m, m, m, 1
     half = 1.96 * float(np.std(vals, ddof=1)) / math.sqrt(len(vals))
-    return m, m - half, m + half, len(vals)
+    return m, max(m - half, 0.0), min(m + half, 1.0), len(vals)  # every metric here is an area in [0, 1]
+
+
+def _random_summary(r: Any, value: Any) -> tuple[float | None, float | None, float | None, int]:
+    """:func:`_arm_summary` of a round's random arms."""
+    return _arm_summary(r.random_arms(), value)
+
+
+def _active_summary(r: Any, value: Any) -> tuple[float | None, float | None, float | None, int]:
+    """:func:`_arm_summary` of a round's active arms."""
+    return _arm_summary(r.active_arms(), value)
+
+
+def _mean_ci(summary: tuple[float | None, float | None, float | None, int]) -> str:
+    m, lo, hi, n = summary
+    return "" if m is None else _fmt(m) if n <= 1 else f"{_fmt(m)} [{lo:.3f}, {hi:.3f}]"
+
+
+def _with_ci(summary: tuple[float | None, float | None, float | None, int], noun: str) -> str:
+    m, lo, hi, n = summary
+    return _fmt(m) if n <= 1 else f"{_fmt(m)} (mean of {n} {noun}, 95% CI [{lo:.3f}, {hi:.3f}])"
 
 
 def _fmt(v: float | None) -> str:
@@ -256,33 +277,34 @@ def _fmt(v: float | None) -> str:
 def _comparison(rounds: list[Any], label: str, value: Any) -> str:
     if len(rounds) < 2:
         return "With one round, active and random choice cannot be compared yet."
-    a = [value(r.active) for r in rounds[1:]]
-    b = [_random_summary(r, value)[0] for r in rounds[1:]]
-    n_seeds = max((_random_summary(r, value)[3] for r in rounds[1:]), default=1)
-    pairs = [
-        (x, y)
-        for x, y in zip(a, b)
-        if x is not None and y is not None and not (math.isnan(x) or math.isnan(y))
-    ]
-    if not pairs:
+    n_rep = min(len(rounds[0].active_arms()), len(rounds[0].random_arms()))
+    # per replicate: active minus its own random arm (same first reveal), averaged over rounds 1..N
+    diffs = []
+    for k in range(n_rep):
+        d = [value(r.active_arms()[k]) - value(r.random_arms()[k]) for r in rounds[1:]
+             if value(r.active_arms()[k]) is not None and value(r.random_arms()[k]) is not None]  # fmt: skip
+        d = [x for x in d if not math.isnan(x)]
+        if d:
+            diffs.append(float(np.mean(d)))
+    if not diffs:
         return ""
-    wins = sum(x > y for x, y in pairs)
-    mean = float(np.mean([x - y for x, y in pairs]))
+    mean = float(np.mean(diffs))
     verdict = "ahead of" if mean > 0 else "behind" if mean < 0 else "level with"
-    if n_seeds > 1:
-        last = _random_summary(rounds[-1], value)
-        ci = (
-            f" (last round: random {last[0]:.3f}, 95% CI [{last[1]:.3f}, {last[2]:.3f}])"
-            if last[0] is not None
-            else ""
+    span = f"rounds 1-{rounds[-1].round}"
+    if len(diffs) > 1:
+        half = 1.96 * float(np.std(diffs, ddof=1)) / math.sqrt(len(diffs))
+        wins = sum(d > 0 for d in diffs)
+        settled = (
+            "the interval excludes 0" if abs(mean) > half else "the interval includes 0: no difference shown"
         )
-        return (f"On {label}, active choice is {verdict} the mean of {n_seeds} random replicates by {abs(mean):.3f} "
-                f"on average over rounds 1-{rounds[-1].round} ({wins} of {len(pairs)} rounds better){ci}. One "
-                "dataset and one active run: see `benchmarks/acquisition.py` for many seeds and data sets.")  # fmt: skip
-    return (f"On {label}, active choice is {verdict} random by {abs(mean):.3f} on average over rounds 1-"
-            f"{rounds[-1].round} ({wins} of {len(pairs)} rounds better). One seed on one dataset: this is an "
-            "anecdote, not a benchmark (see `benchmarks/` for seeds and error bars; `aitia loop --seeds N` "
-            "replicates the random arm).")  # fmt: skip
+        return (f"On {label}, active choice is {verdict} random by {abs(mean):.3f} on average over {span} "
+                f"(95% CI of the paired difference [{mean - half:+.3f}, {mean + half:+.3f}] over {len(diffs)} "
+                f"replicates, each active arm against the random arm that started from the same first reveal; "
+                f"{wins} of {len(diffs)} ahead; {settled}). One dataset: see `benchmarks/acquisition.py` for many "
+                "seeds and data sets.")  # fmt: skip
+    return (f"On {label}, active choice is {verdict} random by {abs(mean):.3f} on average over {span}. One seed on "
+            "one dataset: this is an anecdote, not a benchmark (`aitia loop --seeds N` replicates the experiment "
+            "with a CI; see `benchmarks/acquisition.py` for many seeds and data sets).")  # fmt: skip
 
 
 def _summary(run: Run, rounds: list[Any], edge_rows: list[dict[str, Any]], scores: dict[str, Any], truth: Any,
@@ -305,12 +327,9 @@ def _summary(run: Run, rounds: list[Any], edge_rows: list[dict[str, Any]], score
              "(their source was never perturbed)."]  # fmt: skip
     last = rounds[-1] if rounds else None
     if last is not None:
-        value = headline[2](last.active)
-        m, lo, hi, n = _random_summary(last, headline[2])
-        rand = (
-            _fmt(m) if n <= 1 else f"{_fmt(m)} (mean of {n} random replicates, 95% CI [{lo:.3f}, {hi:.3f}])"
-        )
-        lines.append(f"- After round {last.round}: {headline[0]} {_fmt(value)} with chosen experiments, "
+        active = _with_ci(_active_summary(last, headline[2]), "active replicates")
+        rand = _with_ci(_random_summary(last, headline[2]), "random replicates")
+        lines.append(f"- After round {last.round}: {headline[0]} {active} with chosen experiments, "
                      f"{rand} with random ones {cite(last.active.event)}.")  # fmt: skip
         genes = next(iter(scores.values())).genes
         held = [s for s in truth.labels.sources if s not in set(last.active.revealed) and s in set(genes)]
@@ -409,11 +428,20 @@ def write_report(run: Run, config: Any, rounds: list[Any], scores: dict[str, Any
     for r in rounds:
         for arm in ("active", "random"):
             a = getattr(r, arm)
+            n = len(getattr(r, f"{arm}_arms")())
             round_rows.append({
-                "round": r.round, "arm": arm, "revealed": escape_md(", ".join(a.revealed)),
+                "round": r.round, "arm": arm if n == 1 else f"{arm} (seed 1 of {n})",
+                "revealed": escape_md(", ".join(a.revealed)),
                 "values": [_fmt(get(a)) for _, _, get in columns], "picks": escape_md(", ".join(a.picks)),
                 "cites": " ".join(cite(e) for e in (a.event, a.choice_event) if e),
             })  # fmt: skip
+            if n > 1:
+                arms = _active_summary if arm == "active" else _random_summary
+                round_rows.append({
+                    "round": r.round, "arm": f"{arm}, mean of {n} [95% CI]", "revealed": "", "picks": "", "cites": "",
+                    # a metric only replicate 1 computes (effect prediction) has no mean to show
+                    "values": [_mean_ci(arms(r, get)) if arms(r, get)[3] > 1 else "" for _, _, get in columns],
+                })  # fmt: skip
     progress_learners, progress_rows, progress = learner_progress(rounds)
     md_text = _env().get_template("report.md.j2").render(
         dataset=escape_md(config.dataset), run_dir=escape_md(run.path), summary=summary, acquisition=acquisition, generator=escape_md(hs.generator or "none"),

@@ -246,31 +246,33 @@ def test_report_layout_holds_at_1280px_in_a_browser(tmp_path, sim):
     assert 'data-overflow="false"' in dom and 'data-tables="3"' in dom  # rounds, learners per round, edges
 
 
-def test_random_arm_replicates_give_a_confidence_interval(tmp_path):
-    """--seeds N: N random arms with their own picks; the report states the mean and 95% CI, not one noisy line."""
+def test_replicates_give_both_arms_a_confidence_interval(tmp_path):
+    """--seeds N: N replicates, each from its own first reveal with an active and a random arm; the report states
+    both arms' means and 95% CIs and the paired difference, not one noisy line per arm."""
     from aitia.orchestrator.loop import LoopConfig, run_loop
 
-    cfg = LoopConfig(
-        dataset="sachs", rounds=1, learners=["correlation"], predictor="", rag=False, random_seeds=3
-    )
+    cfg = LoopConfig(dataset="sachs", rounds=1, learners=["correlation"], predictor="", rag=False, seeds=3)
     res = run_loop(cfg, tmp_path / "run")
-    last = res.rounds[-1]
-    assert len(last.random_arms()) == 3 and len(res.rounds[0].random_replicates) == 2
-    picks = {tuple(a.revealed) for a in last.random_arms()}
-    assert all(len(p) == 2 for p in picks)  # each replicate revealed the shared first gene plus its own pick
+    r0, last = res.rounds[0], res.rounds[-1]
+    assert len(last.active_arms()) == 3 and len(last.random_arms()) == 3 and len(r0.random_replicates) == 2
+    # a replicate's two arms start from the same first reveal (so round 0 is identical), replicates from their own
+    for a, b in zip(r0.active_arms(), r0.random_arms()):
+        assert a.revealed == b.revealed and a.auroc == b.auroc
+    assert len({tuple(a.revealed) for a in r0.active_arms()}) > 1
+    assert all(len(a.revealed) == 2 for a in [*last.active_arms(), *last.random_arms()])
     md = (tmp_path / "run" / "report.md").read_text()
-    assert "mean of 3 random replicates, 95% CI [" in md
-    # arms that revealed the same genes share one fit: round 0 fits once for the active arm and the 3 random arms
+    assert "mean of 3 active replicates, 95% CI [" in md and "mean of 3 random replicates, 95% CI [" in md
+    assert "95% CI of the paired difference [" in md and "active, mean of 3 [95% CI]" in md
+    # arms that revealed the same genes share one fit: one fit per distinct revealed set and round
     events = Run.open(tmp_path / "run").events()
-    r0 = [e for e in events if e["type"] in ("learner_fit", "learner_fit_reused") and e["round"] == 0]
-    assert [e["type"] for e in r0] == ["learner_fit"] + ["learner_fit_reused"] * 3
-    assert all(a.auroc == res.rounds[0].active.auroc for a in res.rounds[0].random_arms())
-    r1 = [e for e in events if e["type"] == "learner_fit" and e["round"] == 1]
-    assert len(r1) == len(
-        {tuple(a.revealed) for a in [last.active, *last.random_arms()]}
-    )  # one per distinct set
+    for r, record in enumerate(res.rounds):
+        fits = [e for e in events if e["type"] == "learner_fit" and e["round"] == r]
+        assert len(fits) == len({tuple(a.revealed) for a in [*record.active_arms(), *record.random_arms()]})
     again = run_loop(cfg, tmp_path / "run")  # resuming a finished run repeats nothing and agrees
     assert [a.revealed for a in again.rounds[-1].random_arms()] == [a.revealed for a in last.random_arms()]
+    assert [a.revealed for a in again.rounds[-1].active_arms()] == [a.revealed for a in last.active_arms()]
+    # run directories written before replicates had an active arm still load
+    assert LoopConfig.model_validate({"dataset": "sachs", "random_seeds": 2}).seeds == 2
 
 
 def test_edge_flags_tell_a_curated_path_from_no_report(tmp_path):
