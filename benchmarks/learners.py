@@ -136,10 +136,15 @@ def run_kemmeren_unlabelled(method: str, device: str = "cpu", seeds: int = 3, n_
             test = datasets.ground_truth("kemmeren-mrcl", "test", instance=i)
             revealed = [s for s, row in zip(train.sources, train.values) if (~np.isnan(row)).any()]
             held = [g for g in genes if g not in revealed]
-            extra = [str(g) for g in np.random.default_rng(1000 * seed + i).choice(held, n_unlabelled, replace=False)]
+            extra = [
+                str(g)
+                for g in np.random.default_rng(1000 * seed + i).choice(held, n_unlabelled, replace=False)
+            ]
             pert = full.obs["perturbation"].astype(str).to_numpy()
             adata = full[(pert == "control") | np.isin(pert, revealed + extra)].copy()
-            if method.endswith(":shuffled-unlabelled"):  # the control that must fail: shifts on the wrong genes
+            if method.endswith(
+                ":shuffled-unlabelled"
+            ):  # the control that must fail: shifts on the wrong genes
                 rows = np.isin(adata.obs["perturbation"].astype(str).to_numpy(), extra)
                 perm = np.random.default_rng(1000 * seed + i).permutation(len(genes))
                 x = np.asarray(adata.X).copy()

@@ -51,6 +51,23 @@ def test_frame_roundtrip_and_errors(tmp_path):
         EffectTable.read(tmp_path / "missing.csv")
 
 
+def test_per_gene_auroc_of_measured_pairs_equals_the_dense_metric():
+    """The cross-validation scores flat arrays of measured pairs; ties, NaN-free rows and one-class genes must give
+    exactly the dense metric's value and gene count."""
+    from aitia.causal.perturbation.evaluate import per_gene_auroc_pairs
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        n_rows, n_genes = int(rng.integers(2, 30)), int(rng.integers(1, 40))
+        s = np.round(rng.random((n_rows, n_genes)), int(rng.integers(1, 3)))  # coarse: many ties
+        y = (rng.random((n_rows, n_genes)) < 0.3).astype(float)
+        y[rng.random((n_rows, n_genes)) < 0.5] = np.nan
+        r, c = np.nonzero(~np.isnan(y))
+        dense, pairs = P.per_gene_auroc(s, y), per_gene_auroc_pairs(s[r, c], y[r, c], c)
+        assert pairs[1] == dense[1]
+        assert (np.isnan(dense[0]) and np.isnan(pairs[0])) or pairs[0] == pytest.approx(dense[0], abs=1e-12)
+
+
 def test_metrics_hand_computed():
     s = np.array([[0.9, 0.1], [0.2, 0.8], [0.1, 0.3]])
     y = np.array([[1, 0], [0, 1], [0, 0]])

@@ -21,7 +21,7 @@ from ...errors import DataValidationError
 from ...types.effects import EffectTable
 from ...types.features import GeneFeatures
 from .base import BasePredictor, quiet_nanmean, target_of
-from .evaluate import per_gene_auroc
+from .evaluate import per_gene_auroc_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -170,8 +170,11 @@ class KNNPredictor(BasePredictor):
                 trn = np.setdiff1d(rows, val)
                 cols = np.flatnonzero((~np.isnan(which[val])).any(0))  # genes the fold can score
                 truth, train_rows = which[val][:, cols], which[trn][:, cols]
-                base = _smoothed_mean(which[trn])[cols]
-                other = self._other_context_rows(p_of[val], int(c), which)[:, cols]
+                # scored on the measured (perturbation, gene) pairs only: a label table leaves most entries empty
+                r_at, g_at = np.nonzero(~np.isnan(truth))
+                y_at = truth[r_at, g_at]
+                base = _smoothed_mean(which[trn])[cols][g_at]
+                other = self._other_context_rows(p_of[val], int(c), which)[:, cols][r_at, g_at]
                 other_ok = ~np.isnan(other)
                 transfer = transfer or bool(other_ok.any())
                 other = np.where(other_ok, other, 0.0)
@@ -180,10 +183,13 @@ class KNNPredictor(BasePredictor):
                     for i, pw in enumerate(powers):
                         w = self._top_k(sims**pw)
                         num, den = _kernel_sums(w, train_rows)
+                        num, den = num[r_at, g_at], den[r_at, g_at]
+                        med = (np.median(w, axis=1) if w.shape[1] else np.zeros(len(w)))[r_at]
                         for k, sw in enumerate(selfs):
                             n_k, d_k = num + sw * other, den + sw * other_ok
                             for j, sh in enumerate(shrinks):
-                                totals[b, i, j, k] += self._fold_score(_shrunk(w, n_k, d_k, base, sh), truth)
+                                pred = _shrunk_at(med, n_k, d_k, base, sh)
+                                totals[b, i, j, k] += self._fold_score(pred, y_at, g_at)
                 n_folds += 1
         if n_folds == 0:  # too few perturbations to cross-validate: the middle of the grid
             logger.info("knn: too few training perturbations to cross-validate; power 4, shrinkage 1")
@@ -219,10 +225,11 @@ class KNNPredictor(BasePredictor):
                 out[r] = quiet_nanmean(which[idx], axis=0)
         return out
 
-    def _fold_score(self, pred: np.ndarray, truth: np.ndarray) -> float:
-        """Per-gene AUROC of the labels (0.5 when no gene has both classes), else minus the effects' MSE."""
+    def _fold_score(self, pred: np.ndarray, truth: np.ndarray, genes: np.ndarray) -> float:
+        """Per-gene AUROC of the labels (0.5 when no gene has both classes), else minus the effects' MSE; over
+        measured pairs given as flat arrays (prediction, truth, gene index)."""
         if self.labels_known_:
-            auc, n = per_gene_auroc(pred, truth)
+            auc, n = per_gene_auroc_pairs(pred, truth, genes)
             return auc if n else 0.5
         err = (pred - truth) ** 2
         return -float(np.nanmean(err)) if np.isfinite(err).any() else 0.0
@@ -307,6 +314,16 @@ def _kernel_sums(w: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
 def _shrunk(w: np.ndarray, num: np.ndarray, den: np.ndarray, base: np.ndarray, shrink: float) -> np.ndarray:
     """``(num + s * base) / (den + s)`` with ``s`` = ``shrink`` median weights of the query; no weight: ``base``."""
     s = shrink * (np.median(w, axis=1, keepdims=True) if w.shape[1] else np.zeros((len(w), 1)))
+    total = den + s
+    out = np.where(total > 0, (num + s * base) / np.where(total > 0, total, 1.0), base)
+    return out.astype(np.float32)
+
+
+def _shrunk_at(
+    med: np.ndarray, num: np.ndarray, den: np.ndarray, base: np.ndarray, shrink: float
+) -> np.ndarray:
+    """:func:`_shrunk` on flat arrays of pairs, ``med`` being each pair's query median weight."""
+    s = shrink * med
     total = den + s
     out = np.where(total > 0, (num + s * base) / np.where(total > 0, total, 1.0), base)
     return out.astype(np.float32)
