@@ -111,8 +111,7 @@ def run_kemmeren(method: str, device: str = "cpu", seeds: int = 3) -> dict:
             ap.append(m.auprc)
         per_seed.append(float(np.mean(au)))
         per_inst.append(float(np.std(au)))
-    return {"auroc": float(np.mean(per_seed)), "auprc": float(np.mean(ap)), "sd_seeds": float(np.std(per_seed)),
-            "sd_inst": float(np.mean(per_inst)), "seeds": len(per_seed)}  # fmt: skip
+    return _seed_summary(per_seed, per_inst, ap)
 
 
 def run_kemmeren_unlabelled(method: str, device: str = "cpu", seeds: int = 3, n_unlabelled: int = 20) -> dict:
@@ -123,36 +122,22 @@ def run_kemmeren_unlabelled(method: str, device: str = "cpu", seeds: int = 3, n_
     from aitia import datasets
     from aitia.causal.baselines import label_propensity_scores
     from aitia.causal.evaluate import edge_metrics
+    from aitia.datasets.builtin import kemmeren_unlabelled_split
     from aitia.knowledge.breadth import breadth_prior
-    from aitia.types.graph import EdgeLabels
 
     per_seed, per_inst, ap = [], [], []
     for seed in range(seeds):
         au = []
         for i in range(25):
-            full = datasets.load("kemmeren-mrcl", instance=i, rows="all")
-            genes = [str(g) for g in full.var_names]
-            train = datasets.ground_truth("kemmeren-mrcl", "train", instance=i)
-            test = datasets.ground_truth("kemmeren-mrcl", "test", instance=i)
-            revealed = [s for s, row in zip(train.sources, train.values) if (~np.isnan(row)).any()]
-            held = [g for g in genes if g not in revealed]
-            extra = [
-                str(g)
-                for g in np.random.default_rng(1000 * seed + i).choice(held, n_unlabelled, replace=False)
-            ]
-            pert = full.obs["perturbation"].astype(str).to_numpy()
-            adata = full[(pert == "control") | np.isin(pert, revealed + extra)].copy()
+            adata, train, scored, extra = kemmeren_unlabelled_split(i, n_unlabelled, seed)
+            genes = [str(g) for g in adata.var_names]
             if method.endswith(
                 ":shuffled-unlabelled"
             ):  # the control that must fail: shifts on the wrong genes
                 rows = np.isin(adata.obs["perturbation"].astype(str).to_numpy(), extra)
-                perm = np.random.default_rng(1000 * seed + i).permutation(len(genes))
                 x = np.asarray(adata.X).copy()
-                x[np.ix_(rows, np.arange(len(genes)))] = x[rows][:, perm]
+                x[rows] = x[rows][:, np.random.default_rng([seed, i]).permutation(len(genes))]
                 adata.X = x
-            scored = [g for g in held if g not in extra]
-            keep = [k for k, s in enumerate(test.sources) if s in scored]
-            sub = EdgeLabels(test.values[keep], [test.sources[k] for k in keep], test.targets)
             if method == "label-propensity":
                 scores = label_propensity_scores(train, genes)
             else:
@@ -160,11 +145,16 @@ def run_kemmeren_unlabelled(method: str, device: str = "cpu", seeds: int = 3, n_
                 est = _learner("propensity", device)
                 est.set_params(use_unlabelled=not method.endswith(":ignore-unlabelled"))
                 scores = est.fit(adata, labels=train, prior=prior).predict_scores()
-            m = edge_metrics(scores, sub)
+            m = edge_metrics(scores, scored)
             au.append(m.auroc)
             ap.append(m.auprc)
         per_seed.append(float(np.nanmean(au)))
         per_inst.append(float(np.nanstd(au)))
+    return _seed_summary(per_seed, per_inst, ap)
+
+
+def _seed_summary(per_seed: list[float], per_inst: list[float], ap: list[float]) -> dict:
+    """Mean AUROC over seeds, mean AUPRC, the seed-to-seed sd and the mean sd over instances."""
     return {"auroc": float(np.mean(per_seed)), "auprc": float(np.nanmean(ap)), "sd_seeds": float(np.std(per_seed)),
             "sd_inst": float(np.mean(per_inst)), "seeds": len(per_seed)}  # fmt: skip
 

@@ -298,6 +298,41 @@ def load_kemmeren(instance: int = 0, rows: Literal["train", "all"] = "train") ->
     return validate_perturbation_data(adata)
 
 
+def kemmeren_unlabelled_split(
+    instance: int = 0, n_unlabelled: int = 20, seed: int = 0
+) -> tuple[AnnData, EdgeLabels, EdgeLabels, list[str]]:
+    """One instance with deletion rows nobody labelled, as the published protocol's non-node training deletions:
+    ``n_unlabelled`` random held-out deletions enter the data without labels, and only the other held-out sources
+    are scored.
+
+    Returns:
+        The data (controls, the revealed deletions and the unlabelled ones), the revealed labels, the held-out
+        labels of the sources that stay unseen, and the unlabelled deletions' genes.
+
+    Example:
+        >>> adata, train, scored, extra = kemmeren_unlabelled_split(0, n_unlabelled=20)
+        >>> adata.n_obs, len(extra), len(scored.sources)
+        (106, 20, 20)
+    """
+    full = load_kemmeren(instance, rows="all")
+    genes = [str(g) for g in full.var_names]
+    train = kemmeren_labels(instance, "train")
+    test = kemmeren_labels(instance, "test")
+    revealed = [s for s, row in zip(train.sources, train.values) if (~np.isnan(row)).any()]
+    held = [g for g in genes if g not in revealed]
+    if not 0 < n_unlabelled < len(held):
+        raise DataValidationError(f"n_unlabelled must be within 1..{len(held) - 1}, got {n_unlabelled}.")
+    extra = [
+        str(g) for g in np.random.default_rng([seed, instance]).choice(held, n_unlabelled, replace=False)
+    ]
+    pert = full.obs["perturbation"].astype(str).to_numpy()
+    adata = full[(pert == CONTROL) | np.isin(pert, revealed + extra)].copy()
+    keep = [k for k, s in enumerate(test.sources) if s in held and s not in extra]
+    scored = EdgeLabels(test.values[keep], [test.sources[k] for k in keep], test.targets,
+                        provenance=f"kemmeren-mrcl[{instance}] test, sources without data")  # fmt: skip
+    return adata, train, scored, extra
+
+
 def kemmeren_labels(instance: int = 0, split: Literal["all", "train", "test"] = "all") -> EdgeLabels:
     """Labels of one instance: ``(i, j) = 1`` iff deleting gene i shifts gene j by |robust z| >= 5.
 

@@ -293,22 +293,16 @@ def test_propensity_derives_labels_for_unlabelled_perturbations_with_a_calibrate
     from sklearn.metrics import roc_auc_score
 
     from aitia import datasets
+    from aitia.datasets.builtin import kemmeren_unlabelled_split
 
     gain, thresholds = [], []
     for i in range(4):
-        full = datasets.load("kemmeren-mrcl", instance=i, rows="all")
-        genes = [str(g) for g in full.var_names]
-        train = datasets.ground_truth("kemmeren-mrcl", "train", instance=i)
-        test = datasets.ground_truth("kemmeren-mrcl", "test", instance=i)
-        revealed = [s for s, row in zip(train.sources, train.values) if (~np.isnan(row)).any()]
-        held = [g for g in genes if g not in revealed]
-        extra = list(np.random.default_rng(i).choice(held, 20, replace=False))
-        pert = full.obs["perturbation"].astype(str).to_numpy()
-        adata = full[(pert == "control") | np.isin(pert, revealed + extra)].copy()
-        y = test.values.copy()
+        adata, train, scored, _ = kemmeren_unlabelled_split(i, n_unlabelled=20)
+        genes = [str(g) for g in adata.var_names]
+        y = np.full((len(genes), len(genes)), np.nan)
+        y[[genes.index(s) for s in scored.sources]] = scored.values
         mask = ~np.isnan(y)
         np.fill_diagonal(mask, False)
-        mask[[genes.index(g) for g in extra], :] = False  # scored: the held-out sources that stay unseen
         auc = []
         for use in (False, True):
             est = learners.get("propensity", use_unlabelled=use).fit(adata, labels=train)
