@@ -312,6 +312,14 @@ def test_propensity_derives_labels_for_unlabelled_perturbations_with_a_calibrate
     assert np.mean(gain) > 0.005
     # the labels are |robust z| >= 5 IQR = 6.7 in the learner's sd units (IQR / 1.349), against another control half
     assert 4.0 < np.median(thresholds) < 9.0
+    # the published row-wise protocol: no revealed deletion in the data to calibrate on, so the threshold gives the
+    # derived labels the revealed labels' positive rate
+    adata, train, _, extra = kemmeren_unlabelled_split(0, n_unlabelled=20)
+    pert = adata.obs["perturbation"].astype(str).to_numpy()
+    only_extra = adata[(pert == "control") | np.isin(pert, extra)].copy()
+    est = learners.get("propensity").fit(only_extra, labels=train)
+    col_pos, col_known = est._unlabelled_rows(only_extra, train)[2:]
+    assert col_pos.sum() / col_known.sum() == pytest.approx(np.nanmean(train.values), abs=0.01)
     # without unlabelled perturbations nothing changes
     ad = datasets.load("kemmeren-mrcl", instance=0)
     train = datasets.ground_truth("kemmeren-mrcl", "train", instance=0)

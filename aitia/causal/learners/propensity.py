@@ -18,7 +18,8 @@ Revealed labels are returned as they are (1 or 0); label rows of sources outside
 other genes in a training screen) count towards the targets' rates. Perturbations in the data without a revealed
 label row (``use_unlabelled``; e.g. a screen's deletions of genes outside the network, whose labels nobody gave)
 count too: their labels are derived from the data, |shift| above the threshold under which the *revealed* rows' data
-agree best with their labels (Cohen's kappa), so derived and given labels mean the same thing. Without labels at
+agree best with their labels (Cohen's kappa), so derived and given labels mean the same thing; when no revealed row
+has data, above the quantile that gives the derived labels the revealed labels' positive rate. Without labels at
 all, they are derived from the data's interventions as in
 :class:`~aitia.causal.learners.supervised.SupervisedLearner`.
 
@@ -53,7 +54,7 @@ class PropensityLearner(BaseLearner):
             0.5x to 1.5x the overall rate).
         use_data: rank the targets' prior means by their responsiveness to the data's interventions.
         z_threshold: |z| above which a measured shift counts as an effect when labels are derived from the data
-            (and for unlabelled perturbations when no revealed row has data to calibrate the threshold on).
+            (and for unlabelled perturbations when no revealed label says how rare an effect is).
         use_unlabelled: count the perturbations in the data that have no revealed label row towards the rates,
             with labels derived from their shifts (see above).
     """
@@ -219,14 +220,18 @@ class PropensityLearner(BaseLearner):
         if not derived:
             return zeros
         y_given = np.concatenate([g[0] for g in given]) if given else np.array([])
-        threshold = self.z_threshold
-        if len(np.unique(y_given)) == 2:
+        d = shift[derived]
+        given_rate = float(np.nanmean(labels.values)) if (~np.isnan(labels.values)).any() else float("nan")
+        if len(np.unique(y_given)) == 2:  # revealed rows with data: where their shifts agree best with their labels
             z_given = np.concatenate([g[1] for g in given])
             grid = np.unique(np.quantile(z_given, np.linspace(0.02, 0.995, 80)))
             kappa = [cohen_kappa_score(y_given, z_given >= t) for t in grid]
             threshold = float(grid[int(np.argmax(kappa))])
+        elif 0 < given_rate < 1 and np.isfinite(d).any():  # none: derive as many effects as the labels have
+            threshold = float(np.nanquantile(d, 1.0 - given_rate))
+        else:
+            threshold = self.z_threshold
         self.unlabelled_threshold_ = threshold
-        d = shift[derived]
         known = ~np.isnan(d)
         hit = np.where(known, d >= threshold, False).astype(float)
         row_pos, row_known = np.zeros(p), np.zeros(p)
