@@ -14,7 +14,9 @@ The data are a non-commercial development benchmark in ../shared/data (never in 
 With several lines in ``--data`` (PerturbQA's ``<line>-de.csv`` / ``<line>-dir.csv`` files), every line is scored in
 both settings: single-line (its own training labels; comparable with published numbers) and multi-line (also the
 other lines' training labels, each line a context: a test perturbation measured in another line transfers through
-``knn``'s cross-validated self weight; other lines' test labels are never read).
+``knn``'s cross-validated self weight; other lines' test labels are never read). The shuffled-name control does not
+touch that transfer, so multi-line runs add a second control that must fail: the other lines' perturbation names
+permuted within each line (transfer then carries the wrong perturbations' labels).
 
     python benchmarks/perturbqa.py [--data ../shared/data/perturbqa_jurkat] [--seeds 3] [--k K]
 """
@@ -42,11 +44,13 @@ def _lines(data: Path, task: str) -> list[str]:
     return lines
 
 
-def _tables(data: Path, task: str, line: str | None = None, setting: str = "single"):
+def _tables(data: Path, task: str, line: str | None = None, setting: str = "single",
+            shuffle_others: int | None = None):  # fmt: skip
     """Train and test tables of one line (default: the first), and every perturbation named. ``single``: train on
     that line's training labels only (comparable with published numbers); ``multi``: also every other line's
     training labels, each line its own context, so a test perturbation measured in another line transfers (the
-    other lines' *test* labels are never read)."""
+    other lines' *test* labels are never read). ``shuffle_others`` (a seed): the other lines' perturbation names
+    permuted within each line, the multi-line control that must fail (transfer then carries the wrong labels)."""
     import pandas as pd
 
     from aitia.types import EffectTable
@@ -57,6 +61,10 @@ def _tables(data: Path, task: str, line: str | None = None, setting: str = "sing
     for name in lines if setting == "multi" else [line]:
         df = pd.read_csv(data / f"{name}-{task}.csv")
         df["context"] = name
+        if name != line and shuffle_others is not None:
+            names = df["pert"].unique()
+            perm = dict(zip(names, np.random.default_rng(shuffle_others).permutation(names)))
+            df["pert"] = df["pert"].map(perm)
         frames.append(df if name == line else df[df["split"] == "train"])
     df = pd.concat(frames, ignore_index=True)
     cols = ["context", "pert", "gene", "label"]
@@ -70,7 +78,8 @@ def run(data: str, task: str, method: str, k: int | None = None, seed: int = 0, 
     from aitia.causal import perturbation as P
     from aitia.knowledge.gene_features import gene_features
 
-    train, test, perts = _tables(Path(data), task, line, setting)
+    shuffle = seed if "other lines shuffled" in method else None
+    train, test, perts = _tables(Path(data), task, line, setting, shuffle_others=shuffle)
     t0 = time.perf_counter()
     queries = test.pairs()
     extra: dict = {}
@@ -80,10 +89,10 @@ def run(data: str, task: str, method: str, k: int | None = None, seed: int = 0, 
         pred = P.get("mean").fit(train).predict(queries)
         pred.label_rows = np.random.default_rng(seed).random(pred.label_rows.shape).astype(np.float32)
     else:
-        base = method.replace(" (shuffled names)", "").replace(" (top-20, power 2)", "")
+        base = method.split(" (")[0]
         sources = {"knn-text": ("text",), "knn-network": ("network",)}.get(base, ("text", "network"))
         feats = gene_features(perts, sources=sources)
-        if "shuffled" in method:
+        if "shuffled names" in method:
             feats = feats.shuffled(seed)
         # the previous default: 20 nearest perturbations overall, similarity ** 2, no shrinkage
         kw = {"k": 20, "power": 2.0, "shrinkage": 0.0} if "top-20" in method else {"k": k, "seed": seed}
@@ -131,9 +140,13 @@ def main() -> None:
     rows = []
     for (line, setting), task in ((r, t) for r in runs for t in ("de", "dir")):
         for method in ("majority", "random", "knn-text+network (top-20, power 2)", "knn-text", "knn-network",
-                       "knn-text+network", "knn-text+network (shuffled names)"):  # fmt: skip
+                       "knn-text+network", "knn-text+network (shuffled names)",
+                       "knn-text+network (other lines shuffled)"):  # fmt: skip
             if setting == "multi" and method not in ("majority", "knn-text", "knn-text+network",
-                                                     "knn-text+network (shuffled names)"):  # fmt: skip
+                                                     "knn-text+network (shuffled names)",
+                                                     "knn-text+network (other lines shuffled)"):  # fmt: skip
+                continue
+            if setting != "multi" and "other lines" in method:  # a control of the transfer only
                 continue
             # knn seeds: the cross-validation folds that choose power and shrinkage
             seeds = [0] if method == "majority" or "top-20" in method else range(args.seeds)
