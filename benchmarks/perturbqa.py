@@ -18,7 +18,7 @@ other lines' training labels, each line a context: a test perturbation measured 
 touch that transfer, so multi-line runs add a second control that must fail: the other lines' perturbation names
 permuted within each line (transfer then carries the wrong perturbations' labels).
 
-    python benchmarks/perturbqa.py [--data ../shared/data/perturbqa_jurkat] [--seeds 3] [--k K]
+    python benchmarks/perturbqa.py [--data ../shared/data/perturbqa_jurkat] [--seeds 3] [--k K] [--stand-in]
 """
 
 from __future__ import annotations
@@ -123,13 +123,26 @@ def main() -> None:
     ap.add_argument(
         "--llm", default=None, help="also the LLM path on DE (openai | local); cached, ~626 prompts"
     )
+    ap.add_argument(
+        "--stand-in", action="store_true",
+        help="check the multi-line mechanism with one shipped line: add a stand-in second line, a copy of it with "
+        "30%% of labels flipped and its own perturbation split (transfer must help; its control must not)",
+    )  # fmt: skip
     args = ap.parse_args()
     from aitia.knowledge.gene_features import gene_features
 
     data = Path(args.data)
+    if args.stand_in:
+        data = _stand_in(data)
+        args.data = str(data)
     lines = _lines(data, "de")
     # one line: the single-line setting only (the published numbers' setting); several: each line in both settings
-    runs = [(None, "single")] if len(lines) == 1 else [(ln, st) for ln in lines for st in ("single", "multi")]
+    scored = (
+        lines[:1] if args.stand_in else lines
+    )  # the stand-in line is there to transfer from, not to be scored
+    runs = (
+        [(None, "single")] if len(lines) == 1 else [(ln, st) for ln in scored for st in ("single", "multi")]
+    )
     # warm the feature cache once, outside the timed runs
     import pandas as pd
 
@@ -173,6 +186,30 @@ def main() -> None:
         print(
             "LLM path (DE): skipped - run with --llm openai (and AITIA_LLM_BASE_URL / OPENAI_API_KEY) to score it."
         )
+
+
+def _stand_in(data: Path) -> Path:
+    """A temporary folder with the first line of ``data`` and a stand-in second line (``zz-standin``): a copy with
+    30% of labels flipped and a fresh perturbation split (a quarter of perturbations in test), so that most of the
+    first line's test perturbations are training perturbations of the second, as across PerturbQA's lines."""
+    import tempfile
+
+    import pandas as pd
+
+    line = _lines(data, "de")[0]
+    out = Path(tempfile.mkdtemp(prefix="perturbqa-standin-"))
+    rng = np.random.default_rng(0)
+    for task in ("de", "dir"):
+        df = pd.read_csv(data / f"{line}-{task}.csv")
+        df.to_csv(out / f"{line}-{task}.csv", index=False)
+        flip = rng.random(len(df)) < 0.3
+        df.loc[flip, "label"] = 1 - df.loc[flip, "label"]
+        perts = df["pert"].unique()
+        test = set(rng.choice(perts, len(perts) // 4, replace=False))
+        df["split"] = np.where(df["pert"].isin(test), "test", "train")
+        df.to_csv(out / f"zz-standin-{task}.csv", index=False)
+    print(f"stand-in second line (30% of labels flipped, own split) beside {line} in {out}", flush=True)
+    return out
 
 
 def _llm_row(data: str, backend: str) -> str:
