@@ -132,14 +132,13 @@ def main() -> None:
     from aitia.knowledge.gene_features import gene_features
 
     data = Path(args.data)
+    first = _lines(data, "de")[0]
     if args.stand_in:
         data = _stand_in(data)
         args.data = str(data)
     lines = _lines(data, "de")
     # one line: the single-line setting only (the published numbers' setting); several: each line in both settings
-    scored = (
-        lines[:1] if args.stand_in else lines
-    )  # the stand-in line is there to transfer from, not to be scored
+    scored = [first] if args.stand_in else lines  # the stand-in line is there to transfer from, not scored
     runs = (
         [(None, "single")] if len(lines) == 1 else [(ln, st) for ln in scored for st in ("single", "multi")]
     )
@@ -189,9 +188,10 @@ def main() -> None:
 
 
 def _stand_in(data: Path) -> Path:
-    """A temporary folder with the first line of ``data`` and a stand-in second line (``zz-standin``): a copy with
+    """A temporary folder with the first line of ``data`` and a stand-in second line (``standin``): a copy with
     30% of labels flipped and a fresh perturbation split (a quarter of perturbations in test), so that most of the
-    first line's test perturbations are training perturbations of the second, as across PerturbQA's lines."""
+    first line's test perturbations are training perturbations of the second, as across PerturbQA's lines (file
+    names ``standin-<task>.csv``: the line name is what precedes the first hyphen)."""
     import tempfile
 
     import pandas as pd
@@ -207,7 +207,7 @@ def _stand_in(data: Path) -> Path:
         perts = df["pert"].unique()
         test = set(rng.choice(perts, len(perts) // 4, replace=False))
         df["split"] = np.where(df["pert"].isin(test), "test", "train")
-        df.to_csv(out / f"zz-standin-{task}.csv", index=False)
+        df.to_csv(out / f"standin-{task}.csv", index=False)
     print(f"stand-in second line (30% of labels flipped, own split) beside {line} in {out}", flush=True)
     return out
 
