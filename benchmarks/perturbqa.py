@@ -88,6 +88,18 @@ def run(data: str, task: str, method: str, k: int | None = None, seed: int = 0, 
     elif method == "random":
         pred = P.get("mean").fit(train).predict(queries)
         pred.label_rows = np.random.default_rng(seed).random(pred.label_rows.shape).astype(np.float32)
+    elif (
+        method == "transfer only"
+    ):  # the multi-line baseline: the other lines' label of the same pair, else majority
+        pred = P.get("mean").fit(train).predict(queries)
+        frame = train.to_frame()
+        other = frame[frame["context"] != line].groupby(["perturbation", "gene"])["label"].mean()
+        gidx = {g: j for j, g in enumerate(pred.genes)}
+        for r, pert in enumerate(queries["perturbation"]):
+            if pert in other.index.get_level_values(0):
+                for gene, value in other.loc[pert].items():
+                    if gene in gidx:
+                        pred.label_rows[r, gidx[gene]] = value
     else:
         base = method.split(" (")[0]
         sources = {"knn-text": ("text",), "knn-network": ("network",)}.get(base, ("text", "network"))
@@ -151,17 +163,21 @@ def main() -> None:
     gene_features(sorted(perts), progress=True)
     rows = []
     for (line, setting), task in ((r, t) for r in runs for t in ("de", "dir")):
-        for method in ("majority", "random", "knn-text+network (top-20, power 2)", "knn-text", "knn-network",
+        for method in ("majority", "transfer only", "random", "knn-text+network (top-20, power 2)", "knn-text", "knn-network",
                        "knn-text+network", "knn-text+network (shuffled names)",
                        "knn-text+network (other lines shuffled)"):  # fmt: skip
-            if setting == "multi" and method not in ("majority", "knn-text", "knn-text+network",
+            if setting == "multi" and method not in ("majority", "transfer only", "knn-text", "knn-text+network",
                                                      "knn-text+network (shuffled names)",
                                                      "knn-text+network (other lines shuffled)"):  # fmt: skip
                 continue
-            if setting != "multi" and "other lines" in method:  # a control of the transfer only
+            if setting != "multi" and (
+                "other lines" in method or method == "transfer only"
+            ):  # multi-line only
                 continue
             # knn seeds: the cross-validation folds that choose power and shrinkage
-            seeds = [0] if method == "majority" or "top-20" in method else range(args.seeds)
+            seeds = (
+                [0] if method in ("majority", "transfer only") or "top-20" in method else range(args.seeds)
+            )
             res = [measure(run, data=args.data, task=task, method=method, k=args.k, seed=s, line=line,
                            setting=setting) for s in seeds]  # fmt: skip
             au = [r["per_gene_auroc"] for r in res]
