@@ -26,6 +26,7 @@ install-local: install
 
 demo: install
 	$(BIN)/aitia bench baselines --dataset sachs
+	rm -rf runs/demo-sachs  # the demo starts afresh: a run directory from an older aitia holds another configuration
 	$(BIN)/aitia loop --dataset sachs --seeds 3 --out runs/demo-sachs
 
 # Fast suite (slow tests deselected in pyproject.toml); prints the 10 slowest tests.
