@@ -74,6 +74,7 @@ class PropensityLearner(BaseLearner):
         self, adata: AnnData, prior: EdgeScores | None = None, labels: EdgeLabels | None = None
     ) -> PropensityLearner:
         self._prepare(adata, prior, labels)
+        self._x: np.ndarray | None = None
         if not 0 <= self.prior_strength <= 2:
             raise DataValidationError(f"prior_strength must be within [0, 2], got {self.prior_strength}.")
         if not self.pseudo > 0:
@@ -107,7 +108,15 @@ class PropensityLearner(BaseLearner):
         est = np.clip(np.outer(self.source_rate_, self.target_rate_) / max(base, 1e-12), 0.0, 1.0)
         self.base_rate_ = base
         self.scores_ = np.where(known, y, est)
+        self._x = None  # the dense data matrix is not kept with the fitted learner
         return self
+
+    def _data(self, adata: AnnData) -> np.ndarray:
+        """The data matrix, made dense once per fit (responsiveness and unlabelled perturbations both read it)."""
+        x = getattr(self, "_x", None)
+        if x is None:
+            x = self._x = self._matrix(adata)
+        return x
 
     def _prior_means(self, base: float) -> tuple[np.ndarray, np.ndarray]:
         p = self.n_genes_
@@ -137,7 +146,7 @@ class PropensityLearner(BaseLearner):
         ctrl = pert == CONTROL
         if ctrl.sum() < 3 or ctrl.all():
             return None
-        x = self._matrix(adata)
+        x = self._data(adata)
         med, scale = robust_scale(x[ctrl])
         rows = np.flatnonzero(~ctrl)
         z = np.minimum(np.abs(x[rows] - med) / scale, 10.0 * 1.349)  # capped at 10 IQRs
@@ -204,7 +213,7 @@ class PropensityLearner(BaseLearner):
         labelled = {s: k for k, s in enumerate(labels.sources) if (~np.isnan(labels.values[k])).any()}
         cols = {t: j for j, t in enumerate(labels.targets)}
         gidx = {g: i for i, g in enumerate(self.genes_)}
-        shift = np.abs(group_shifts(self._matrix(adata), ctrl, [np.flatnonzero(pert == n) for n in names]))
+        shift = np.abs(group_shifts(self._data(adata), ctrl, [np.flatnonzero(pert == n) for n in names]))
         for k, n in enumerate(names):  # a gene's own perturbation is not a response
             shift[k, [gidx[t] for t in split_targets(n) if t in gidx]] = np.nan
         given, derived = [], []
