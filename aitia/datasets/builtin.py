@@ -270,67 +270,78 @@ def load_kemmeren(instance: int = 0, rows: Literal["train", "all"] = "train") ->
     i = _check_instance(instance)
     if rows not in ("train", "all"):
         raise DataValidationError(f"rows {rows!r} not recognised. Options: train, all.")
+    return _kemmeren_data(i, _kemmeren_revealed(i) if rows == "train" else None, rows)
+
+
+def _kemmeren_revealed(instance: int) -> list[str]:
+    """The sources whose label rows the instance reveals (the ``train`` split), in gene order."""
     data, split = _kemmeren_arrays()
-    names = [str(r) for r in data["row_names"][i]]
-    genes = [str(g) for g in data["gene_names"][i]]
-    x = data["X"][i]
-    if rows == "train":
-        revealed = {genes[k] for k in np.flatnonzero((~np.isnan(split["Gobs"][i])).any(axis=1))}
-        keep = np.array([r.startswith("wt-") or r in revealed for r in names])
+    genes = [str(g) for g in data["gene_names"][instance]]
+    return [genes[k] for k in np.flatnonzero((~np.isnan(split["Gobs"][instance])).any(axis=1))]
+
+
+def _kemmeren_data(instance: int, deletions: list[str] | None, rows: str) -> AnnData:
+    """The wild-type rows and the deletion rows of ``deletions`` (None: every row, as shipped). A subset is
+    column-standardised again over the rows it keeps: the shipped columns were standardised over all 126 rows, so
+    their centre and scale carry the deletions left out, whose rows the held-out labels are computed from."""
+    data, _ = _kemmeren_arrays()
+    names = [str(r) for r in data["row_names"][instance]]
+    genes = [str(g) for g in data["gene_names"][instance]]
+    x = data["X"][instance]
+    if deletions is not None:
+        wanted = set(deletions)
+        keep = np.array([r.startswith("wt-") or r in wanted for r in names])
         names, x = [r for r, k in zip(names, keep) if k], x[keep]
-        # the shipped columns were standardised over all 126 rows, the held-out deletions included: standardise
-        # again over the rows kept, so no column's centre or scale carries the held-out rows
         sd = x.std(axis=0, ddof=1)
         x = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-    rows_ = names
-    is_wt = np.array([r.startswith("wt-") for r in rows_])
+    is_wt = np.array([r.startswith("wt-") for r in names])
     obs = pd.DataFrame(
         {
-            "perturbation": np.where(is_wt, CONTROL, rows_),
+            "perturbation": np.where(is_wt, CONTROL, names),
             "intervention_type": np.where(is_wt, CONTROL, "knockout"),
             "context": "yeast",
         },
-        index=[f"{r}#{k}" for k, r in enumerate(rows_)],
+        index=[f"{r}#{k}" for k, r in enumerate(names)],
     )
     adata = AnnData(x.astype(np.float32), obs=obs, var=pd.DataFrame(index=genes))
-    adata.uns["aitia"] = {"dataset": "kemmeren-mrcl", "instance": i, "rows": rows,
+    adata.uns["aitia"] = {"dataset": "kemmeren-mrcl", "instance": instance, "rows": rows,
                           "source": "Kemmeren 2014; MRCL (GPL-3)"}  # fmt: skip
     return validate_perturbation_data(adata)
 
 
 def kemmeren_unlabelled_split(
-    instance: int = 0, n_unlabelled: int = 20, seed: int = 0
+    instance: int = 0, n_unlabelled: int = 20, seed: int = 0, with_revealed: bool = True
 ) -> tuple[AnnData, EdgeLabels, EdgeLabels, list[str]]:
     """One instance with deletion rows nobody labelled, as the published protocol's non-node training deletions:
     ``n_unlabelled`` random held-out deletions enter the data without labels, and only the other held-out sources
-    are scored.
+    are scored. ``with_revealed=False``: the revealed sources' deletion rows stay out of the data too (the published
+    row-wise protocol: labels, but no data, for the revealed sources). Columns are standardised over the kept rows.
 
     Returns:
-        The data (controls, the revealed deletions and the unlabelled ones), the revealed labels, the held-out
-        labels of the sources that stay unseen, and the unlabelled deletions' genes.
+        The data (controls, the revealed deletions unless left out, the unlabelled ones), the revealed labels, the
+        held-out labels of the sources that stay unseen, and the unlabelled deletions' genes.
 
     Example:
         >>> adata, train, scored, extra = kemmeren_unlabelled_split(0, n_unlabelled=20)
         >>> adata.n_obs, len(extra), len(scored.sources)
         (106, 20, 20)
+        >>> kemmeren_unlabelled_split(0, n_unlabelled=20, with_revealed=False)[0].n_obs
+        96
     """
-    full = load_kemmeren(instance, rows="all")
-    genes = [str(g) for g in full.var_names]
-    train = kemmeren_labels(instance, "train")
-    test = kemmeren_labels(instance, "test")
-    revealed = [s for s, row in zip(train.sources, train.values) if (~np.isnan(row)).any()]
+    i = _check_instance(instance)
+    data, _ = _kemmeren_arrays()
+    genes = [str(g) for g in data["gene_names"][i]]
+    revealed = _kemmeren_revealed(i)
     held = [g for g in genes if g not in revealed]
     if not 0 < n_unlabelled < len(held):
         raise DataValidationError(f"n_unlabelled must be within 1..{len(held) - 1}, got {n_unlabelled}.")
-    extra = [
-        str(g) for g in np.random.default_rng([seed, instance]).choice(held, n_unlabelled, replace=False)
-    ]
-    pert = full.obs["perturbation"].astype(str).to_numpy()
-    adata = full[(pert == CONTROL) | np.isin(pert, revealed + extra)].copy()
+    extra = [str(g) for g in np.random.default_rng([seed, i]).choice(held, n_unlabelled, replace=False)]
+    adata = _kemmeren_data(i, (revealed if with_revealed else []) + extra, "unlabelled split")
+    test = kemmeren_labels(i, "test")
     keep = [k for k, s in enumerate(test.sources) if s in held and s not in extra]
     scored = EdgeLabels(test.values[keep], [test.sources[k] for k in keep], test.targets,
-                        provenance=f"kemmeren-mrcl[{instance}] test, sources without data")  # fmt: skip
-    return adata, train, scored, extra
+                        provenance=f"kemmeren-mrcl[{i}] test, sources without data")  # fmt: skip
+    return adata, kemmeren_labels(i, "train"), scored, extra
 
 
 def kemmeren_labels(instance: int = 0, split: Literal["all", "train", "test"] = "all") -> EdgeLabels:
