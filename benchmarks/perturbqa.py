@@ -34,6 +34,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _measure import measure, print_table  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "perturbqa_jurkat"
+#: Rows of the single-line setting: baselines, the knn variants, the shuffled-name control.
+SINGLE_LINE_METHODS = ("majority", "random", "knn-text+network (top-20, power 2)", "knn-text", "knn-network",
+                       "knn-text+network", "knn-text+network (shuffled names)")  # fmt: skip
+#: Rows of the multi-line setting: baselines (majority, copying the other lines' label), the knn variants, and two
+#: controls that must fail (shuffled names leave label transfer intact; shuffled other lines do not).
+MULTI_LINE_METHODS = ("majority", "transfer only", "knn-text", "knn-text+network", "knn-text+network (shuffled names)",
+                      "knn-text+network (other lines shuffled)")  # fmt: skip
 
 
 def _lines(data: Path, task: str) -> list[str]:
@@ -93,13 +100,9 @@ def run(data: str, task: str, method: str, k: int | None = None, seed: int = 0, 
     ):  # the multi-line baseline: the other lines' label of the same pair, else majority
         pred = P.get("mean").fit(train).predict(queries)
         frame = train.to_frame()
-        other = frame[frame["context"] != line].groupby(["perturbation", "gene"])["label"].mean()
-        gidx = {g: j for j, g in enumerate(pred.genes)}
-        for r, pert in enumerate(queries["perturbation"]):
-            if pert in other.index.get_level_values(0):
-                for gene, value in other.loc[pert].items():
-                    if gene in gidx:
-                        pred.label_rows[r, gidx[gene]] = value
+        other = frame[frame["context"] != line].groupby(["perturbation", "gene"])["label"].mean().unstack()
+        copied = other.reindex(index=queries["perturbation"], columns=pred.genes).to_numpy(np.float32)
+        pred.label_rows = np.where(np.isnan(copied), pred.label_rows, copied)
     else:
         base = method.split(" (")[0]
         sources = {"knn-text": ("text",), "knn-network": ("network",)}.get(base, ("text", "network"))
@@ -146,7 +149,7 @@ def main() -> None:
     data = Path(args.data)
     first = _lines(data, "de")[0]
     if args.stand_in:
-        data = _stand_in(data)
+        data = _stand_in(data, first)
         args.data = str(data)
     lines = _lines(data, "de")
     # one line: the single-line setting only (the published numbers' setting); several: each line in both settings
@@ -163,17 +166,7 @@ def main() -> None:
     gene_features(sorted(perts), progress=True)
     rows = []
     for (line, setting), task in ((r, t) for r in runs for t in ("de", "dir")):
-        for method in ("majority", "transfer only", "random", "knn-text+network (top-20, power 2)", "knn-text", "knn-network",
-                       "knn-text+network", "knn-text+network (shuffled names)",
-                       "knn-text+network (other lines shuffled)"):  # fmt: skip
-            if setting == "multi" and method not in ("majority", "transfer only", "knn-text", "knn-text+network",
-                                                     "knn-text+network (shuffled names)",
-                                                     "knn-text+network (other lines shuffled)"):  # fmt: skip
-                continue
-            if setting != "multi" and (
-                "other lines" in method or method == "transfer only"
-            ):  # multi-line only
-                continue
+        for method in MULTI_LINE_METHODS if setting == "multi" else SINGLE_LINE_METHODS:
             # knn seeds: the cross-validation folds that choose power and shrinkage
             seeds = (
                 [0] if method in ("majority", "transfer only") or "top-20" in method else range(args.seeds)
@@ -203,16 +196,15 @@ def main() -> None:
         )
 
 
-def _stand_in(data: Path) -> Path:
-    """A temporary folder with the first line of ``data`` and a stand-in second line (``standin``): a copy with
+def _stand_in(data: Path, line: str) -> Path:
+    """A temporary folder with ``line`` of ``data`` and a stand-in second line (``standin``): a copy with
     30% of labels flipped and a fresh perturbation split (a quarter of perturbations in test), so that most of the
-    first line's test perturbations are training perturbations of the second, as across PerturbQA's lines (file
+    line's test perturbations are training perturbations of the second, as across PerturbQA's lines (file
     names ``standin-<task>.csv``: the line name is what precedes the first hyphen)."""
     import tempfile
 
     import pandas as pd
 
-    line = _lines(data, "de")[0]
     out = Path(tempfile.mkdtemp(prefix="perturbqa-standin-"))
     rng = np.random.default_rng(0)
     for task in ("de", "dir"):

@@ -108,8 +108,8 @@ def _learning(rounds: list[Any], value: Any, label: str) -> bytes:
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    for arms, style, name in ((_active_summary, "o-", "active"), (_random_summary, "s--", "random")):
-        band = [(r.round, *arms(r, value)) for r in rounds]
+    for name, style in (("active", "o-"), ("random", "s--")):
+        band = [(r.round, *_arm_summary(getattr(r, f"{name}_arms")(), value)) for r in rounds]
         band = [(x, m, lo, hi, n) for x, m, lo, hi, n in band if m is not None]
         if not band:
             continue
@@ -248,19 +248,10 @@ def _arm_summary(arms: list[Any], value: Any) -> tuple[float | None, float | Non
     return m, max(m - half, 0.0), min(m + half, 1.0), len(vals)  # every metric here is an area in [0, 1]
 
 
-def _random_summary(r: Any, value: Any) -> tuple[float | None, float | None, float | None, int]:
-    """:func:`_arm_summary` of a round's random arms."""
-    return _arm_summary(r.random_arms(), value)
-
-
-def _active_summary(r: Any, value: Any) -> tuple[float | None, float | None, float | None, int]:
-    """:func:`_arm_summary` of a round's active arms."""
-    return _arm_summary(r.active_arms(), value)
-
-
 def _mean_ci(summary: tuple[float | None, float | None, float | None, int]) -> str:
+    """``mean [lo, hi]`` of a summary over several replicates; empty for fewer than two."""
     m, lo, hi, n = summary
-    return "" if m is None else _fmt(m) if n <= 1 else f"{_fmt(m)} [{lo:.3f}, {hi:.3f}]"
+    return f"{_fmt(m)} [{lo:.3f}, {hi:.3f}]" if n > 1 else ""
 
 
 def _with_ci(summary: tuple[float | None, float | None, float | None, int], noun: str) -> str:
@@ -281,9 +272,8 @@ def _comparison(rounds: list[Any], label: str, value: Any) -> str:
     # per replicate: active minus its own random arm (same first reveal), averaged over rounds 1..N
     diffs = []
     for k in range(n_rep):
-        d = [value(r.active_arms()[k]) - value(r.random_arms()[k]) for r in rounds[1:]
-             if value(r.active_arms()[k]) is not None and value(r.random_arms()[k]) is not None]  # fmt: skip
-        d = [x for x in d if not math.isnan(x)]
+        pairs = [(value(r.active_arms()[k]), value(r.random_arms()[k])) for r in rounds[1:]]
+        d = [a - b for a, b in pairs if a is not None and b is not None and not math.isnan(a - b)]
         if d:
             diffs.append(float(np.mean(d)))
     if not diffs:
@@ -327,8 +317,8 @@ def _summary(run: Run, rounds: list[Any], edge_rows: list[dict[str, Any]], score
              "(their source was never perturbed)."]  # fmt: skip
     last = rounds[-1] if rounds else None
     if last is not None:
-        active = _with_ci(_active_summary(last, headline[2]), "active replicates")
-        rand = _with_ci(_random_summary(last, headline[2]), "random replicates")
+        active = _with_ci(_arm_summary(last.active_arms(), headline[2]), "active replicates")
+        rand = _with_ci(_arm_summary(last.random_arms(), headline[2]), "random replicates")
         lines.append(f"- After round {last.round}: {headline[0]} {active} with chosen experiments, "
                      f"{rand} with random ones {cite(last.active.event)}.")  # fmt: skip
         genes = next(iter(scores.values())).genes
@@ -435,12 +425,11 @@ def write_report(run: Run, config: Any, rounds: list[Any], scores: dict[str, Any
                 "values": [_fmt(get(a)) for _, _, get in columns], "picks": escape_md(", ".join(a.picks)),
                 "cites": " ".join(cite(e) for e in (a.event, a.choice_event) if e),
             })  # fmt: skip
-            if n > 1:
-                arms = _active_summary if arm == "active" else _random_summary
+            if n > 1:  # a metric only replicate 1 computes (effect prediction) has no mean to show
+                replicates = getattr(r, f"{arm}_arms")()
                 round_rows.append({
                     "round": r.round, "arm": f"{arm}, mean of {n} [95% CI]", "revealed": "", "picks": "", "cites": "",
-                    # a metric only replicate 1 computes (effect prediction) has no mean to show
-                    "values": [_mean_ci(arms(r, get)) if arms(r, get)[3] > 1 else "" for _, _, get in columns],
+                    "values": [_mean_ci(_arm_summary(replicates, get)) for _, _, get in columns],
                 })  # fmt: skip
     progress_learners, progress_rows, progress = learner_progress(rounds)
     md_text = _env().get_template("report.md.j2").render(

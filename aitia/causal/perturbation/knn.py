@@ -313,16 +313,14 @@ def _kernel_sums(w: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def _shrunk(w: np.ndarray, num: np.ndarray, den: np.ndarray, base: np.ndarray, shrink: float) -> np.ndarray:
     """``(num + s * base) / (den + s)`` with ``s`` = ``shrink`` median weights of the query; no weight: ``base``."""
-    s = shrink * (np.median(w, axis=1, keepdims=True) if w.shape[1] else np.zeros((len(w), 1)))
-    total = den + s
-    out = np.where(total > 0, (num + s * base) / np.where(total > 0, total, 1.0), base)
-    return out.astype(np.float32)
+    med = np.median(w, axis=1, keepdims=True) if w.shape[1] else np.zeros((len(w), 1))
+    return _shrunk_at(med, num, den, base, shrink)
 
 
 def _shrunk_at(
     med: np.ndarray, num: np.ndarray, den: np.ndarray, base: np.ndarray, shrink: float
 ) -> np.ndarray:
-    """:func:`_shrunk` on flat arrays of pairs, ``med`` being each pair's query median weight."""
+    """:func:`_shrunk` with each entry's query median weight ``med`` given (broadcast; flat arrays of pairs too)."""
     s = shrink * med
     total = den + s
     out = np.where(total > 0, (num + s * base) / np.where(total > 0, total, 1.0), base)
