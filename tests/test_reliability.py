@@ -54,7 +54,7 @@ def test_bad_graph_files_are_one_line_errors(tmp_path, name):
 
 def test_directory_and_missing_paths(tmp_path):
     _user_error(["validate", "--graph", str(tmp_path), "--dataset", "sachs"], "is a directory")
-    _user_error(["predict", "--dataset", str(tmp_path / "missing.h5ad")], "names no existing file")
+    _user_error(["predict", "--dataset", str(tmp_path / "missing.h5ad")], "names no existing data file")
     _user_error(["ingest", str(tmp_path / "nothing.jsonl")], "no such file")
 
 

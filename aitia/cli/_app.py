@@ -161,6 +161,45 @@ def output_dir(path: Path, force: bool, outputs: tuple[str, ...]) -> Path:
     return path
 
 
+#: Help of every ``--dataset`` that also takes the user's own data.
+DATASET_HELP = ("Built-in dataset (`aitia datasets list`), or your own data: an .h5ad file or an expression table "
+                "(CSV/TSV/parquet; samples x genes plus a perturbation column).")  # fmt: skip
+
+
+def perturbation_column_option() -> Any:
+    """The ``--perturbation-column`` option of commands whose ``--dataset`` takes a data file."""
+    return typer.Option(
+        "perturbation", "--perturbation-column",
+        help="For a data file: the column (table) or obs column (.h5ad) naming each sample's perturbed gene(s); "
+        "controls are 'control', 'non-targeting', 'ctrl', ...",
+    )  # fmt: skip
+
+
+def context_column_option() -> Any:
+    """The ``--context-column`` option of commands whose ``--dataset`` takes a data file."""
+    return typer.Option(
+        None, "--context-column",
+        help="For an expression table: the column naming each sample's context (cell line, condition); every other "
+        "column but the perturbation column must be a numeric gene.",
+    )  # fmt: skip
+
+
+def load_data(
+    dataset: str, perturbation_column: str = "perturbation", context_column: str | None = None
+) -> Any:
+    """A built-in dataset by name, or the user's data file (``--perturbation-column`` / ``--context-column`` name its
+    columns)."""
+    from .. import datasets
+
+    if datasets.user_file(dataset):
+        return datasets.load(dataset, perturbation_column=perturbation_column, context_column=context_column)
+    if perturbation_column != "perturbation" or context_column:
+        raise AitiaError(
+            f"--perturbation-column and --context-column are for data files; {dataset} is built in."
+        )
+    return datasets.load(dataset)
+
+
 def announce_backend(requested: str | None) -> None:
     """Say once, on stderr, when an LLM backend that goes online was chosen by the implicit rule."""
     from ..config import get_settings

@@ -14,9 +14,13 @@ from ._app import (
     announce_backend,
     app,
     console,
+    context_column_option,
     emit,
+    err_console,
     genes_app,
+    load_data,
     output_dir,
+    perturbation_column_option,
     priors_app,
     split_csv,
     table,
@@ -139,7 +143,17 @@ def evidence(
 ) -> None:
     """Evidence that perturbing SOURCE changes TARGET: passages, extracted claims, curated edges, support score."""
     from ..knowledge.evidence import evidence_for
+    from ..knowledge.genes import get_resolver
 
+    resolver = get_resolver()
+    for name in (source, target):  # a typo still gets passages, but never silently
+        if resolver.resolve(name).match == "none" and not resolver.yeast_line(name):
+            close = resolver.suggest(name)
+            err_console.print(
+                f"[yellow]warning:[/] {name!r} is no known gene, alias, family or messenger; its evidence rests on "
+                "text search alone." + (f" Did you mean {', '.join(close)}?" if close else ""),
+                highlight=False,
+            )
     st = built_store(store, enabled=not no_store)
     summary = evidence_for(source, target, context=context, store=st)
     if as_json:
@@ -174,7 +188,13 @@ def evidence(
 @app.command()
 def hypothesize(
     genes: str = typer.Option(None, "--genes", help="Comma-separated genes."),
-    dataset: str = typer.Option(None, "--dataset", help="Use the measured genes of a built-in dataset."),
+    dataset: str = typer.Option(
+        None,
+        "--dataset",
+        help="Use the measured genes of a built-in dataset or of your data file (.h5ad, table).",
+    ),
+    perturbation_column: str = perturbation_column_option(),
+    context_column: str = context_column_option(),
     context: str = typer.Option(None, "--context", help="Experimental context, e.g. 'in CD4+ T cells'."),
     llm: str = typer.Option(None, "--llm", help="openai | local | none (default: from settings)."),
     rag: bool = typer.Option(True, "--rag/--no-rag", help="Retrieve passages from the literature store."),
@@ -189,7 +209,6 @@ def hypothesize(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Causal hypotheses between genes from an LLM (or, with --llm none, from literature evidence and priors)."""
-    from .. import datasets
     from ..knowledge.hypotheses import HypothesisGenerator
 
     if out:
@@ -198,10 +217,10 @@ def hypothesize(
     gene_list = split_csv(genes) or []
     adata = None
     if dataset:
-        adata = datasets.load(dataset)
+        adata = load_data(dataset, perturbation_column, context_column)
         gene_list = gene_list or [str(g) for g in adata.var_names]
     if len(gene_list) < 2:
-        raise AitiaError("Give --genes A,B,... (at least two) or --dataset NAME.")
+        raise AitiaError("Give --genes A,B,... (at least two) or --dataset NAME|FILE.")
     st = built_store(store, enabled=rag)
     if mode not in ("one_to_many", "pairwise"):
         raise AitiaError(f"mode {mode!r} not recognised. Options: one_to_many, pairwise.")

@@ -7,14 +7,26 @@ from pathlib import Path
 
 import typer
 
-from ..errors import DataValidationError
+from ..errors import AitiaError, DataValidationError
 from ..knowledge.priors import prior_scores
-from ._app import app, console, emit, output_dir, working
+from ._app import (
+    DATASET_HELP,
+    app,
+    console,
+    context_column_option,
+    emit,
+    load_data,
+    output_dir,
+    perturbation_column_option,
+    working,
+)
 
 
 @app.command()
 def learn(
-    dataset: str = typer.Option(..., "--dataset", help="Built-in dataset."),
+    dataset: str = typer.Option(..., "--dataset", help=DATASET_HELP),
+    perturbation_column: str = perturbation_column_option(),
+    context_column: str = context_column_option(),
     method: str = typer.Option(
         "supervised",
         "--method",
@@ -30,22 +42,30 @@ def learn(
     labels_from: str = typer.Option(
         "auto",
         "--labels-from",
-        help="auto | none | interventions | train (the dataset's training label split) | FILE.",
+        help="auto | none | interventions (the data's own tested interventions) | train (the dataset's training "
+        "label split) | FILE.",
     ),
     out: Path = typer.Option(None, "--out", help="Write scores.csv, graph.graphml and metrics.json here."),
     top_k: int = typer.Option(None, "--top-k", min=1, help="Edges kept in the graph (default: 2 x genes)."),
     force: bool = typer.Option(False, "--force", help="Overwrite earlier outputs in --out."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Learn a causal graph on a dataset with one of the learners, optionally with a prior and labels."""
+    """Learn a causal graph on a dataset with one of the learners, optionally with a prior and labels.
+
+    Scored against the dataset's truths; on your own data, against its interventional truth (each perturbation tested
+    against the controls), marked in-sample when the learner also trained on it (labels from the interventions).
+    """
     from .. import datasets
     from ..causal import learners
     from ..causal.evaluate import dataset_truth, edge_metrics
+    from ..causal.truth import dataset_truths
+    from ..knowledge.genes import guess_organism
     from ..types.graph import EdgeLabels
 
     if out:
         out = output_dir(out, force, ("scores.csv", "graph.graphml", "metrics.json"))
-    adata = datasets.load(dataset)
+    adata = load_data(dataset, perturbation_column, context_column)
+    user_data = datasets.user_file(dataset) is not None
     genes = [str(g) for g in adata.var_names]
     est = learners.get(method)
     if hasattr(est, "progress"):
@@ -57,23 +77,40 @@ def learn(
         source = "train" if has_split else ("interventions" if est.uses_labels else "none")
     if source == "train":
         labels = datasets.training_labels(dataset)
+        if labels is None:
+            raise AitiaError(
+                f"{dataset} ships no training label split; use --labels-from interventions or a FILE."
+            )
     elif source == "interventions":
         labels = dataset_truth(adata).labels
     elif source != "none":
         labels = EdgeLabels.read(Path(source), targets=genes)
-    prior_edges = prior_scores(prior, genes, organism=datasets.info(dataset).organism)
-    with working(f"fitting {method} on {dataset} ({adata.n_obs} samples x {len(genes)} genes)", as_json):
+    organism = guess_organism(genes) if user_data else datasets.info(dataset).organism
+    prior_edges = prior_scores(prior, genes, organism=organism)
+    name = Path(dataset).name if user_data else dataset
+    with working(f"fitting {method} on {name} ({adata.n_obs} samples x {len(genes)} genes)", as_json):
         scores = est.fit(adata, prior=prior_edges, labels=labels).predict_scores()
-    truths = datasets.evaluation_truths(dataset)
-    metrics = [{"truth": k, **edge_metrics(scores, t).model_dump()} for k, t in truths.items()]
+    truths = dataset_truths(dataset, adata) if user_data else datasets.evaluation_truths(dataset)
+    metrics, unscored = [], []
+    for k, t in truths.items():
+        try:
+            m = edge_metrics(scores, t).model_dump()
+        except DataValidationError as exc:  # e.g. user data whose perturbations are not measured genes
+            unscored.append(f"not scored against {k}: {exc}")
+            continue
+        metrics.append({"truth": k, **m, "in_sample": k == "interventional" and source == "interventions"})
     graph = scores.to_graph(top_k=top_k or 2 * len(genes))
     if out:
         scores.save(out / "scores.csv")
         graph.write(out / "graph.graphml")
         (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    rows = [{"truth": m["truth"], "auroc": m["auroc"], "auprc": m["auprc"], "auprc_ratio": m["auprc_ratio"],
-             "pairs": m["n_pairs"]} for m in metrics]  # fmt: skip
-    emit(f"{method} on {dataset} (labels: {source}, prior: {prior or 'none'})", rows, as_json)
+    rows = [{"truth": m["truth"] + (" (in-sample: trained on it)" if m["in_sample"] else ""), "auroc": m["auroc"],
+             "auprc": m["auprc"], "auprc_ratio": m["auprc_ratio"], "pairs": m["n_pairs"]} for m in metrics]  # fmt: skip
+    emit(f"{method} on {name} (labels: {source}, prior: {prior or 'none'})", rows, as_json)
+    if not as_json:
+        for line in unscored or ([] if truths else ["no truth to score against: no perturbation of a measured gene "
+                                                     "with enough samples to test against the controls"]):  # fmt: skip
+            console.print(line)
     if out and not as_json:
         console.print(
             f"wrote {out}/scores.csv, graph.graphml ({graph.number_of_edges()} edges), metrics.json"

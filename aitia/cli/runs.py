@@ -9,14 +9,29 @@ from pathlib import Path
 import typer
 
 from ..knowledge.store import built_store
-from ._app import announce_backend, app, config_app, console, split_csv, table
+from ._app import (
+    announce_backend,
+    app,
+    config_app,
+    console,
+    context_column_option,
+    load_data,
+    perturbation_column_option,
+    split_csv,
+    table,
+)
 
 
 @app.command()
 def loop(
     dataset: str = typer.Option(
-        None, "--dataset", help="Built-in dataset with interventions (default: the demo dataset)."
-    ),
+        None,
+        "--dataset",
+        help="Built-in dataset with interventions (default: the demo dataset), or your data file (.h5ad, table) "
+        "with perturbations and controls.",
+    ),  # fmt: skip
+    perturbation_column: str = perturbation_column_option(),
+    context_column: str = context_column_option(),
     learners: str = typer.Option(
         "correlation,supervised,deep", "--learners", help="Comma-separated learners."
     ),
@@ -47,13 +62,22 @@ def loop(
     from ..orchestrator.loop import LoopConfig, run_loop
 
     dataset = dataset or datasets.default_dataset()
+    adata = load_data(dataset, perturbation_column, context_column)
+    path = datasets.user_file(dataset)
+    if path:  # the config names the file the run read (absolute: a resumed run reads the same data)
+        dataset = str(path.resolve())
 
     cfg = LoopConfig(dataset=dataset, learners=split_csv(learners) or ["correlation"], rounds=rounds, llm=llm,
                      rag=rag, context=context, seed=seed, seeds=seeds)  # fmt: skip
-    run_dir = out or get_settings().runs_dir / f"loop-{dataset}-{_time.strftime('%Y%m%d-%H%M%S')}"
+    label = path.stem if path else dataset
+    run_dir = out or get_settings().runs_dir / f"loop-{label}-{_time.strftime('%Y%m%d-%H%M%S')}"
     st = built_store(enabled=rag)
     result = run_loop(
-        cfg, run_dir, store=st, on_progress=(lambda m: None) if as_json else (lambda m: console.print(m))
+        cfg,
+        run_dir,
+        adata=adata,
+        store=st,
+        on_progress=(lambda m: None) if as_json else (lambda m: console.print(m)),
     )
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=1) + "\n")
@@ -99,11 +123,21 @@ def mcp(
 
 
 @app.command()
-def report(run_dir: Path = typer.Argument(..., help="A loop run directory.")) -> None:
+def report(
+    run_dir: Path = typer.Argument(..., help="A loop run directory."),
+    perturbation_column: str = perturbation_column_option(),
+    context_column: str = context_column_option(),
+) -> None:
     """Re-render a loop run's report from its directory (state, hypotheses and saved scores)."""
-    from ..orchestrator.loop import rerender_report
+    from .. import datasets
+    from ..orchestrator.loop import LoopConfig, rerender_report
+    from ..run import Run
 
-    md, html_path = rerender_report(run_dir)
+    dataset = LoopConfig.model_validate(Run.open(run_dir).config).dataset
+    known = dataset in datasets.list_datasets() or Path(dataset).is_file()  # else: data passed from Python
+    md, html_path = rerender_report(
+        run_dir, adata=load_data(dataset, perturbation_column, context_column) if known else None
+    )
     console.print(f"[bold]report:[/] {html_path}\n        {md}")
 
 

@@ -9,7 +9,7 @@ Example:
 from __future__ import annotations
 
 from .builtin import load_dream4_timeseries
-from .io import download, read_h5ad, read_perturbseq, read_table
+from .io import download, read_data, read_h5ad, read_perturbseq, read_table
 from .registry import (
     DEFAULT_DATASET,
     DatasetInfo,
@@ -27,6 +27,7 @@ from .registry import (
     rules,
     rules_for,
     training_labels,
+    user_file,
 )
 from .rules import DEFAULT_RULES, DatasetRules, EffectSettings, TruthSettings
 from .validate import CONTROL, split_targets, validate_perturbation_data
@@ -50,6 +51,7 @@ __all__ = [
     "rules",
     "rules_for",
     "training_labels",
+    "user_file",
     "DatasetInfo",
     "download",
     "ground_truth",
@@ -58,6 +60,7 @@ __all__ = [
     "list_datasets",
     "load",
     "load_dream4_timeseries",
+    "read_data",
     "read_h5ad",
     "read_perturbseq",
     "read_table",

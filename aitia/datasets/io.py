@@ -73,7 +73,7 @@ def read_h5ad(
     if perturbation_column not in adata.obs.columns:
         raise DataValidationError(
             f"{path.name}: obs has no column {perturbation_column!r} (columns: {list(adata.obs.columns)[:12]}). "
-            "Pass perturbation_column=... naming the per-sample target column."
+            "Pass perturbation_column=... (CLI: --perturbation-column) naming the per-sample target column."
         )
     adata.obs[PERTURBATION_KEY] = _map_controls(adata.obs[perturbation_column], control_labels)
     adata.uns.setdefault("aitia", {})["source_file"] = str(path)
@@ -120,7 +120,7 @@ def read_table(
     if perturbation_column not in df.columns:
         raise DataValidationError(
             f"{path.name} has no column {perturbation_column!r} (columns: {list(df.columns)[:12]}). "
-            "Pass perturbation_column=... naming the per-sample target column."
+            "Pass perturbation_column=... (CLI: --perturbation-column) naming the per-sample target column."
         )
     meta_cols = [c for c in (perturbation_column, context_column, intervention_column, index_column) if c]
     for c in meta_cols:
@@ -131,7 +131,8 @@ def read_table(
     if non_numeric:
         raise DataValidationError(
             f"{path.name}: gene columns must be numeric; non-numeric: {non_numeric[:8]}. "
-            "Declare metadata columns via context_column/intervention_column/index_column, or fix the values."
+            "Declare metadata columns via context_column/intervention_column/index_column (CLI: --context-column), "
+            "or fix the values."
         )
     if not gene_cols:
         raise DataValidationError(f"{path.name} has no gene (numeric) columns.")
@@ -146,6 +147,43 @@ def read_table(
     )
     adata.uns["aitia"] = {"source_file": str(path)}
     return validate_perturbation_data(adata)
+
+
+#: File suffixes :func:`read_data` reads: AnnData, then expression tables.
+H5AD_SUFFIXES = (".h5ad",)
+TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq", ".csv.gz", ".tsv.gz")
+
+
+def read_data(path: str | Path, perturbation_column: str = PERTURBATION_KEY,
+              context_column: str | None = None) -> AnnData:  # fmt: skip
+    """Read perturbation data from a file by its suffix: ``.h5ad`` (:func:`read_h5ad`) or an expression table
+    (CSV/TSV/parquet, :func:`read_table`). What ``datasets.load`` and the CLI's ``--dataset FILE`` use.
+
+    Args:
+        path: the file.
+        perturbation_column: obs column (h5ad) or table column naming each sample's perturbed gene(s).
+        context_column: table column naming each sample's context (cell line, condition); h5ad files keep theirs.
+
+    Example:
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "x.csv")
+        >>> _ = open(p, "w").write("target,A,B\\ncontrol,1,2\\nA,0,1\\n")
+        >>> read_data(p, perturbation_column="target").obs["perturbation"].tolist()
+        ['control', 'A']
+    """
+    name = Path(path).name.lower()
+    if name.endswith(H5AD_SUFFIXES):
+        if context_column:
+            raise DataValidationError(
+                f"{Path(path).name}: an .h5ad file keeps its contexts in obs['context']."
+            )
+        return read_h5ad(path, perturbation_column=perturbation_column)
+    if name.endswith(TABLE_SUFFIXES):
+        return read_table(path, perturbation_column=perturbation_column, context_column=context_column)
+    raise DataValidationError(
+        f"{Path(path).name}: unknown data file type; give an .h5ad file or an expression table "
+        f"({', '.join(TABLE_SUFFIXES)})."
+    )
 
 
 def read_perturbseq(

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import UnknownDatasetError
 from ..types.graph import CausalGraph, EdgeLabels
 from . import builtin
+from .io import H5AD_SUFFIXES, TABLE_SUFFIXES, read_data
 from .rules import DEFAULT_RULES, DatasetRules, EffectSettings, TruthSettings
 
 
@@ -165,20 +166,38 @@ def _register() -> None:
 _register()
 
 
-_FILE_SUFFIXES = (".h5ad", ".csv", ".tsv", ".txt", ".parquet", ".pq")
+def user_file(name: str) -> Path | None:
+    """The data file a dataset name points to, when it is not a built-in name: an existing ``.h5ad`` or expression
+    table (CSV/TSV/parquet). None for built-in names and for names that are not file names.
+
+    Raises:
+        UnknownDatasetError: the name looks like a data file but none exists there.
+
+    Example:
+        >>> user_file("sachs") is None
+        True
+    """
+    if name in _REGISTRY:
+        return None
+    path = Path(name).expanduser()
+    if not path.name.lower().endswith(H5AD_SUFFIXES + TABLE_SUFFIXES) and "/" not in name:
+        return None
+    if not path.is_file():
+        raise UnknownDatasetError(
+            f"{name!r} is not a built-in dataset and names no existing data file (.h5ad or an expression table: "
+            f"{', '.join(TABLE_SUFFIXES)}). Built-in: {', '.join(_REGISTRY)}."
+        )
+    return path
 
 
 def _entry(name: str) -> _Entry:
-    if name not in _REGISTRY and (name.lower().endswith(_FILE_SUFFIXES) or "/" in name):
-        where = "is a file" if Path(name).expanduser().exists() else "names no existing file"
-        raise UnknownDatasetError(
-            f"{name!r} is not a built-in dataset and {where}; read your own data with "
-            "aitia.datasets.read_h5ad / read_table (the CLI's `predict --dataset` also takes an .h5ad or effect table)."
-        )
     if name not in _REGISTRY:
         close = difflib.get_close_matches(name, list(_REGISTRY), n=3)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise UnknownDatasetError(f"Unknown dataset {name!r}.{hint} Available: {', '.join(_REGISTRY)}.")
+        raise UnknownDatasetError(
+            f"Unknown dataset {name!r}.{hint} Available: {', '.join(_REGISTRY)}, or the path of an .h5ad file or "
+            "expression table."
+        )
     return _REGISTRY[name]
 
 
@@ -203,7 +222,7 @@ def rules(name: str) -> DatasetRules:
         >>> rules("kemmeren-mrcl").training_truth
         'train'
     """
-    return _entry(name).rules
+    return DEFAULT_RULES if user_file(name) else _entry(name).rules
 
 
 def dataset_name(adata: AnnData) -> str | None:
@@ -300,13 +319,15 @@ def info(name: str) -> DatasetInfo:
 
 
 def load(name: str, **kwargs: Any) -> AnnData:
-    """Load a built-in dataset as perturbation AnnData.
+    """Load a built-in dataset, or a user data file (``.h5ad`` or expression table, :func:`aitia.datasets.read_data`;
+    ``perturbation_column=`` / ``context_column=`` name its columns), as perturbation AnnData.
 
     Example:
         >>> load("dream4-10-1").n_vars
         10
     """
-    return _entry(name).loader(**kwargs)
+    path = user_file(name)
+    return read_data(path, **kwargs) if path else _entry(name).loader(**kwargs)
 
 
 def ground_truth(name: str, which: str | None = None, **kwargs: Any) -> CausalGraph | EdgeLabels:
@@ -316,6 +337,11 @@ def ground_truth(name: str, which: str | None = None, **kwargs: Any) -> CausalGr
         >>> ground_truth("sachs").number_of_edges()
         18
     """
+    if user_file(name):
+        raise UnknownDatasetError(
+            f"{name} is user data: it ships no truth. Test its interventions with "
+            "aitia.causal.evaluate.dataset_truth(aitia.datasets.load(name))."
+        )
     entry = _entry(name)
     which = which or entry.default_truth
     if which not in entry.info.truths:

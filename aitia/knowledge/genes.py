@@ -23,7 +23,7 @@ import io
 import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -654,3 +654,16 @@ def _corpus_common_words() -> frozenset[str]:
     except FileNotFoundError:  # pragma: no cover - package data always shipped
         return frozenset()
     return frozenset(w for w, c in counts.items() if c >= 3)
+
+
+def guess_organism(genes: Sequence[str]) -> str:
+    """``yeast`` when most names are yeast genes (SGD systematic or standard names) that are not human symbols,
+    else ``human``: the organism whose gene descriptions and priors user data get.
+
+    Example:
+        >>> guess_organism(["YLR357W", "ERG11", "SPO11"]), guess_organism(["MAPK1", "TP53"])
+        ('yeast', 'human')
+    """
+    r = get_resolver()
+    yeast = sum(bool(r.yeast_line(str(g))) and not r.resolve(str(g)).symbols for g in genes)
+    return "yeast" if len(genes) and yeast > len(genes) / 2 else "human"

@@ -109,6 +109,17 @@ def default_prior() -> str:
     return "+".join(parts)
 
 
+def expand_prior_spec(spec: str) -> str:
+    """A prior specification with ``default`` replaced by :func:`default_prior`'s parts (``default+omnipath`` works).
+
+    Example:
+        >>> expand_prior_spec("default") == default_prior()
+        True
+    """
+    parts = [q for p in spec.split("+") for q in (default_prior().split("+") if p == "default" else [p]) if q]
+    return "+".join(dict.fromkeys(parts))
+
+
 class PriorEdge(BaseModel):
     """One curated edge."""
 
@@ -510,7 +521,7 @@ def prior_stamp(name_or_path: str | Path | None = None) -> list[Any]:
 
 def load_prior(name_or_path: str | Path | None = None, resolve_symbols: bool = False) -> PriorNetwork:
     """Load built-in priors by name (``trrust``, ``collectri``, ``signaling``, ``signaling-nc``; combined with
-    ``+``), the default (None: :func:`default_prior`) or a user edge list.
+    ``+``), the default (None or ``default``: :func:`default_prior`) or a user edge list.
 
     A user file is CSV/TSV with columns source, target and optionally sign (+1/-1/0 or activates/represses),
     evidence (PMIDs or free text, ';'-separated).
@@ -520,6 +531,8 @@ def load_prior(name_or_path: str | Path | None = None, resolve_symbols: bool = F
         resolve_symbols: map user gene names to approved HGNC symbols (unresolvable names are kept and logged).
     """
     spec = default_prior() if name_or_path is None else str(name_or_path)
+    if "default" in spec.split("+"):
+        spec = expand_prior_spec(spec)
     if all(part in BUILTIN_PRIORS for part in spec.split("+")):
         return _combined(spec)
     path = Path(spec).expanduser()
@@ -569,11 +582,14 @@ def prior_scores(spec: str | None, genes: list[str], organism: str = "human") ->
         from .breadth import breadth_prior
 
         return breadth_prior(genes, organism=organism)
+    if "default" in spec.split("+"):
+        spec = expand_prior_spec(spec)
     if all(p in BUILTIN_PRIORS for p in spec.split("+")):
         return load_prior(spec).to_scores(genes, resolve=True)
     path = Path(spec).expanduser()
     if not path.is_file():
         raise DataValidationError(
-            f"No prior file {spec!r} (or built-in prior: {', '.join(BUILTIN_PRIORS)}, or 'breadth')."
+            f"No prior file {spec!r} (or built-in prior: default, {', '.join(BUILTIN_PRIORS)}, joined by '+'; or "
+            "'breadth')."
         )
     return EdgeScores.load(path).reindex(genes, fill=0.0)

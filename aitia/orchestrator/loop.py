@@ -441,9 +441,13 @@ def _predict_heldout(
     return out
 
 
-def rerender_report(run_dir: str | Path) -> tuple[Path, Path]:
+def rerender_report(run_dir: str | Path, adata: AnnData | None = None) -> tuple[Path, Path]:
     """Render a finished (or interrupted) loop run's report again from its directory: state, hypotheses and the
     saved scores; nothing is refitted.
+
+    Args:
+        run_dir: the run directory.
+        adata: the run's data (default: reloaded from the dataset or data file its configuration names).
 
     Example:
         >>> md, html = rerender_report("runs/demo-sachs")   # doctest: +SKIP
@@ -463,11 +467,14 @@ def rerender_report(run_dir: str | Path) -> tuple[Path, Path]:
     scores = {p.stem: EdgeScores.load(p, name=p.stem) for p in sorted((run.path / "scores").glob("*.csv"))}
     if not scores:
         raise AitiaError(f"{run_dir} has no saved scores; rerun `aitia loop --out {run_dir}` to finish it.")
-    if config.dataset not in datasets.list_datasets():
-        raise AitiaError(
-            f"{run_dir} was run on data passed from Python ({config.dataset!r}); re-render it there."
-        )
-    adata = datasets.load(config.dataset)
+    if adata is None:
+        known = config.dataset in datasets.list_datasets() or Path(config.dataset).is_file()
+        if not known:
+            raise AitiaError(
+                f"{run_dir} was run on data passed from Python ({config.dataset!r}); re-render it there "
+                "(rerender_report(run_dir, adata=...))."
+            )
+        adata = datasets.load(config.dataset)
     return write_report(
         run, config, rounds, scores, datasets.reference_graphs(config.dataset), dataset_truth(adata), hs
     )

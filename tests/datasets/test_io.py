@@ -112,3 +112,23 @@ def test_download_from_local_file(tmp_path):
         datasets.download(src.as_uri(), tmp_path / "bad.bin", sha256="0" * 64)
     with pytest.raises(DataValidationError, match="Unknown public file"):
         datasets.download("replogle-nope", tmp_path)
+
+
+def test_a_data_file_is_a_dataset_without_shipped_truths(tmp_path):
+    from aitia.errors import UnknownDatasetError
+
+    path = _table(tmp_path, "screen.tsv", "target\tA\tB\nctrl\t1\t2\nctrl\t1.5\t2\nA\t0\t1\n")
+    ad = datasets.load(str(path), perturbation_column="target")
+    assert ad.shape == (3, 2) and ad.obs["perturbation"].tolist() == ["control", "control", "A"]
+    assert datasets.user_file(str(path)) == path and datasets.user_file("sachs") is None
+    assert datasets.rules(str(path)) == datasets.DEFAULT_RULES
+    assert datasets.evaluation_truths(str(path)) == {} and datasets.reference_graphs(str(path)) == {}
+    assert datasets.training_labels(str(path)) is None
+    with pytest.raises(UnknownDatasetError, match="ships no truth"):
+        datasets.ground_truth(str(path))
+    with pytest.raises(UnknownDatasetError, match="names no existing data file"):
+        datasets.load(str(tmp_path / "gone.h5ad"))
+    with pytest.raises(UnknownDatasetError, match="or the path of an .h5ad file"):
+        datasets.load("my-screen")
+    with pytest.raises(DataValidationError, match="unknown data file type"):
+        datasets.read_data(_table(tmp_path, "x.json", "{}"))

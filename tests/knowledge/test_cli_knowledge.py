@@ -51,3 +51,12 @@ def test_ingest_errors(tmp_path):
         ["ingest", str(tmp_path / "nope.jsonl"), "--store", str(tmp_path / "s"), "--embedding", "hashing"],
     )
     assert res.exit_code == 2 and "No such file" in res.output
+
+
+def test_evidence_warns_about_a_name_that_is_no_gene():
+    res = runner.invoke(app, ["evidence", "MAPK1", "MAKP1", "--no-store"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "'MAKP1' is no known gene" in text and "Did you mean MAPK1" in text
+    res = runner.invoke(app, ["evidence", "PIP3", "Akt", "--no-store"])  # a messenger and a family: no warning
+    assert res.exit_code == 0 and "warning" not in res.output, res.output

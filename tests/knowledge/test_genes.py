@@ -106,3 +106,11 @@ def test_phospho_forms_name_their_protein():
         assert res.symbols == symbols and "read as the protein" in res.note
     assert r.resolve("STAT3").symbols == ["STAT3"]  # a symbol ending in T3 is not a phosphosite
     assert r.resolve("XYZT1").symbols == []
+
+
+def test_guess_organism_of_user_gene_names():
+    from aitia.knowledge.genes import guess_organism
+
+    assert guess_organism(["YLR357W", "ERG11", "SPO11", "RSC2"]) == "yeast"
+    assert guess_organism(["MAPK1", "TP53", "Akt", "ERK"]) == "human"
+    assert guess_organism(["G1", "G2"]) == "human" and guess_organism([]) == "human"

@@ -180,3 +180,22 @@ def test_evidence_hypotheses_are_cached_until_an_input_changes(tmp_path, monkeyp
     prior.write_text("source,target,sign\nTP53,MDM2,1\n")
     with pytest.raises(AssertionError, match="recomputed"):
         HypothesisGenerator(backend="none", prior=str(prior), rag=False).generate(genes)
+
+
+def test_default_names_the_default_priors_anywhere_a_prior_is_named(monkeypatch):
+    from aitia.knowledge.priors import default_prior, expand_prior_spec, prior_scores
+
+    genes = ["MAP2K1", "MAPK1", "TP53", "CDKN1A"]
+    assert expand_prior_spec("default") == default_prior()
+    assert expand_prior_spec("default+trrust").split("+").count("trrust") == 1
+    got, want = prior_scores("default", genes), load_prior().to_scores(genes, resolve=True)
+    assert got is not None and (got.values == want.values).all() and got.values.max() > 0
+    monkeypatch.setenv("AITIA_NONCOMMERCIAL_DATA", "false")
+    from aitia.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        assert "signaling-nc" not in expand_prior_spec("default").split("+")
+    finally:
+        monkeypatch.delenv("AITIA_NONCOMMERCIAL_DATA")
+        get_settings.cache_clear()
