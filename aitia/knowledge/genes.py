@@ -58,6 +58,8 @@ GREEK = {
 _GREEK_RE = re.compile("|".join(GREEK))
 _SEP_RE = re.compile(r"[\s\-_/.,'()]+")
 #: phospho forms: "Akt_pT308", "mTOR_pS2448", "EGFR-pY1068", "Akt S473" (suffix); "p-ERK", "phospho-Akt", "pAkt" (prefix)
+#: Numbered members written together: MEK1/2, ERK1/2, AKT1/2/3, PKC-alpha/beta is not (letters).
+_NUMBERED_MEMBERS = re.compile(r"^(?P<stem>[A-Za-z][A-Za-z-]*?)(?P<numbers>\d{1,2}(?:/\d{1,2})+)$")
 _PHOSPHO_SUFFIX = re.compile(r"^(?P<core>.+?)(?:(?:[_\-.\s]p?|p)[STY]\d{1,4})+$")
 _PHOSPHO_PREFIX = re.compile(r"^(?:(?:phospho|p)[\-_\s]+|p(?=[A-Z]))(?P<core>.+)$")
 _YEAST_ORF = re.compile(r"^Y[A-P][LR]\d{3}[WC](-[A-Z])?$", re.IGNORECASE)
@@ -283,6 +285,13 @@ class GeneResolver:
             hit = self._resolve_yeast(q)
             if hit is not None:
                 return hit
+        m = _NUMBERED_MEMBERS.match(q)  # "MEK1/2", "ERK1/2", "AKT1/2/3": the members a paper lumps together
+        if m:
+            parts = [self.resolve(m.group("stem") + n, organism) for n in m.group("numbers").split("/")]
+            if all(len(p.symbols) == 1 for p in parts):
+                members = list(dict.fromkeys(p.symbols[0] for p in parts))
+                return GeneResolution(query=q, symbols=members, match="family",
+                                      note=f"{q!r} read as {' and '.join(members)}")  # fmt: skip
         for pattern in (_PHOSPHO_SUFFIX, _PHOSPHO_PREFIX):  # a measured phospho form names its protein
             m = pattern.match(q)
             if m and m.group("core") != q:

@@ -97,12 +97,15 @@ _EXPERIMENT = re.compile(
     r"|\b(?:what|which)\b.*\bshould\b.*\b(?:perturb|knock|inhibit|test)\w*"
     r"|\b(?:experiments?|perturbations?|interventions?)\b.*\b(?:best|resolve|informative|recommend\w*|priorit\w*)\b"
     r"|\b(?:suggest|recommend|propose)\w*\b.*\b(?:experiment|perturbation|intervention)s?\b"
-    r"|\bnext\s+(?:experiment|perturbation|intervention|knock\w*|screen)s?\b",
+    r"|\bnext\s+(?:experiment|perturbation|intervention|knock\w*|screen)s?\b"
+    r"|\b(?:knock-?outs?|knock-?downs?|deletions?|screens?)\b.*\b(?:to\s+(?:run|do|try|make)\s+next|most informative)\b",
     re.IGNORECASE,
 )
 _COMPARE = re.compile(
     r"\bcompar\w*\b|\b(?:vs\.?|versus)\b|\bagree\w*\s+with\b|\bhow (?:good|well|accurate)\b.*\b(?:learn|graph|network)"
-    r"|\blearned\b.*\b(?:graph|network)\b.*\b(?:against|consensus|reference|gold)\b",
+    r"|\blearned\b.*\b(?:graph|network)\b.*\b(?:against|consensus|reference|gold)\b"
+    r"|\b(?:evaluat|assess|scor|benchmark)\w*\b.*\b(?:graph|network)\b.*\bagainst\b"
+    r"|\b(?:graph|network)\b.*\bagainst\s+(?:the\s+|its\s+)?(?:gold|consensus|reference|truth)",
     re.IGNORECASE,
 )
 _DESCRIBE = re.compile(
@@ -171,6 +174,14 @@ def _reagents(name: str) -> dict[str, tuple[str, str]]:
             if len(str(r)) >= 3}  # fmt: skip
 
 
+@lru_cache(maxsize=1)
+def _learner_names() -> frozenset[str]:
+    """The registered causal learners' names (lower case): never genes in a question."""
+    from ..causal import learners
+
+    return frozenset(n.lower() for n in learners.available())
+
+
 def _symbol_like(tok: str) -> bool:
     """Written like a gene symbol: capitals with digits (TP53, G5, FOOBAR1) or three or more capitals (MYC)."""
     return bool(
@@ -225,6 +236,8 @@ def find_genes(question: str, dataset: str | None = None) -> list[GeneMention]:
             continue  # lower-case words are words, not symbols
         if tok.upper() in _NOT_GENE or (len(tok) < 3 and not any(c.isdigit() for c in tok)):
             continue
+        if low in _learner_names():
+            continue  # "a NOTEARS graph", "GES on sachs": a method, not a gene
         if tok[0].isupper() and tok[1:].islower() and _is_word(tok):
             continue  # a capitalised English word ("Can", "Does") is not the alias it may also be
         res = r.resolve(tok)
@@ -232,6 +245,8 @@ def find_genes(question: str, dataset: str | None = None) -> list[GeneMention]:
             name = res.symbols[0] if len(res.symbols) == 1 and res.match != "symbol" else tok
             if dataset is not None:  # a gene measured under another name (PI3K -> PIP3, MAP2K1 -> Mek)
                 name = _measured_as(dataset, res.symbols) or name
+            elif res.match == "family":  # a family written another way (MEK1/2, phospho-ERK) is the measured one
+                name = next((hit for n in names if (hit := _measured_as(n, res.symbols))), name)
             found.append((m.start(), GeneMention(text=tok, name=name, symbols=res.symbols[:20], known=True)))
         elif res.match != "non-gene" and _symbol_like(tok) and not _is_word(tok):
             found.append(
@@ -239,8 +254,13 @@ def find_genes(question: str, dataset: str | None = None) -> list[GeneMention]:
             )
     out: list[GeneMention] = []
     for _, g in sorted(found, key=lambda x: x[0]):
-        if not any(o.name == g.name for o in out):
+        # one entity named twice ("block MEK1/2 with U0126"): the first mention, under the measured name if any
+        same = next((i for i, o in enumerate(out) if o.name == g.name or set(o.symbols) & set(g.symbols)), None)
+        if same is None:
             out.append(g)
+        elif out[same].name != g.name and (g.name in vocab.values() or g.via_reagent):
+            out[same] = out[same].model_copy(update={"name": g.name, "via_reagent": out[same].via_reagent
+                                                     or g.via_reagent})  # fmt: skip
     return out
 
 
@@ -326,6 +346,9 @@ def _source_target(q: str, a: GeneMention, b: GeneMention) -> tuple[str, str]:
                      re.IGNORECASE):  # fmt: skip
             return x.name, y.name
         if re.search(rf"{gy}\s+(?:\w+\s+)?(?:downstream)\s+of\s+(?:the\s+)?{gx}", q, re.IGNORECASE):
+            return x.name, y.name
+        if re.search(rf"{gy}\b(?:\s+[\w-]+){{0,3}}?\s+(?:depend\w*|rel(?:y|ies|ying)|reli\w*)\s+(?:up)?on\s+"
+                     rf"(?:the\s+)?(?:\w+\s+){{0,2}}?{gx}", q, re.IGNORECASE):  # fmt: skip
             return x.name, y.name
     return a.name, b.name
 

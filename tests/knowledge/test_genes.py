@@ -114,3 +114,13 @@ def test_guess_organism_of_user_gene_names():
     assert guess_organism(["YLR357W", "ERG11", "SPO11", "RSC2"]) == "yeast"
     assert guess_organism(["MAPK1", "TP53", "Akt", "ERK"]) == "human"
     assert guess_organism(["G1", "G2"]) == "human" and guess_organism([]) == "human"
+
+
+@pytest.mark.parametrize(
+    ("query", "symbols"),
+    [("MEK1/2", ["MAP2K1", "MAP2K2"]), ("AKT1/2/3", ["AKT1", "AKT2", "AKT3"]), ("SMAD2/3", ["SMAD2", "SMAD3"]),
+     ("CDK4/6", ["CDK4", "CDK6"]), ("FOO1/2", [])],
+)  # fmt: skip
+def test_numbered_members_written_together_resolve_to_each(query, symbols):
+    res = get_resolver().resolve(query)
+    assert sorted(res.symbols) == symbols and (res.match == "family" or not symbols)

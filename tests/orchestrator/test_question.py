@@ -28,6 +28,19 @@ from aitia.orchestrator.question import ParsedQuestion, parse_question, parse_qu
          {"source": "PIP3", "target": "Akt"}),
         ("Can STAT3 drive expression of MYC?", "effect", {"source": "STAT3", "target": "MYC"}),
         ("Hello there", "unknown", {}),
+        # numbered members written together, and one protein named twice (gene and reagent)
+        ("If we block MEK1/2 with U0126, does phospho-ERK go down?", "effect", {"source": "Mek", "target": "Erk"}),
+        ("Does SMAD2/3 regulate SERPINE1?", "effect", {"source": "SMAD2/3", "target": "SERPINE1"}),
+        # "B depends on A": A is perturbed
+        ("Does MAPK3 depend on MAP2K1?", "effect", {"source": "MAP2K1", "target": "MAPK3"}),
+        ("Is AKT activity dependent on PI3K signalling?", "effect", {"source": "PIP3", "target": "Akt"}),
+        ("Does Erk rely on Mek in sachs?", "effect", {"source": "Mek", "target": "Erk"}),
+        # a method's name is not a gene; a knockout to run next is an experiment
+        ("Evaluate a NOTEARS graph for dream4-10-3 against its gold standard.", "compare_graphs",
+         {"dataset": "dream4-10-3"}),
+        ("What is the most informative knockout to run next in dream4-10-2?", "next_experiment",
+         {"dataset": "dream4-10-2"}),
+        ("What does the knockout of G5 do in dream4-10-1?", "perturbation_effect", {"subject": "G5"}),
     ],
 )  # fmt: skip
 def test_parse(question, intent, expected):
