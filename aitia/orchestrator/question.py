@@ -245,7 +245,7 @@ def find_genes(question: str, dataset: str | None = None) -> list[GeneMention]:
             name = res.symbols[0] if len(res.symbols) == 1 and res.match != "symbol" else tok
             if dataset is not None:  # a gene measured under another name (PI3K -> PIP3, MAP2K1 -> Mek)
                 name = _measured_as(dataset, res.symbols) or name
-            elif res.match == "family":  # a family written another way (MEK1/2, phospho-ERK) is the measured one
+            elif res.match == "family":  # MEK1/2, phospho-ERK: the measured family
                 name = next((hit for n in names if (hit := _measured_as(n, res.symbols))), name)
             found.append((m.start(), GeneMention(text=tok, name=name, symbols=res.symbols[:20], known=True)))
         elif res.match != "non-gene" and _symbol_like(tok) and not _is_word(tok):
@@ -255,7 +255,9 @@ def find_genes(question: str, dataset: str | None = None) -> list[GeneMention]:
     out: list[GeneMention] = []
     for _, g in sorted(found, key=lambda x: x[0]):
         # one entity named twice ("block MEK1/2 with U0126"): the first mention, under the measured name if any
-        same = next((i for i, o in enumerate(out) if o.name == g.name or set(o.symbols) & set(g.symbols)), None)
+        same = next(
+            (i for i, o in enumerate(out) if o.name == g.name or set(o.symbols) & set(g.symbols)), None
+        )
         if same is None:
             out.append(g)
         elif out[same].name != g.name and (g.name in vocab.values() or g.via_reagent):
