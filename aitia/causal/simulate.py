@@ -27,6 +27,7 @@ import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
+from ..datasets.registry import IN_SILICO
 from ..datasets.validate import CONTROL
 from ..errors import DataValidationError
 from ..types.graph import CausalGraph
@@ -259,6 +260,7 @@ def simulate_nb(
     adata = AnnData(sp.csr_matrix(counts), obs=obs, var=var)
     adata.uns["aitia"] = {
         "dataset": "simulated-nb",
+        "organism": IN_SILICO,
         "simulator": "multiplicative negative-binomial SCM (CausalRegNet-style)",
         "seed": seed,
         "perturbation": perturbation,
@@ -365,5 +367,6 @@ def simulate_linear_gaussian(
         index=[f"cell{i}" for i in range(n_cells)],
     )
     adata = AnnData(x, obs=obs, var=pd.DataFrame({"noise_sd": sd}, index=genes))
-    adata.uns["aitia"] = {"dataset": "simulated-linear-gaussian", "seed": seed, "targets": target_names}
+    adata.uns["aitia"] = {"dataset": "simulated-linear-gaussian", "organism": IN_SILICO, "seed": seed,
+                          "targets": target_names}  # fmt: skip
     return adata, (graph if isinstance(graph, CausalGraph) else CausalGraph(graph))

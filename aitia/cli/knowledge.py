@@ -209,6 +209,7 @@ def hypothesize(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Causal hypotheses between genes from an LLM (or, with --llm none, from literature evidence and priors)."""
+    from .. import datasets
     from ..knowledge.hypotheses import HypothesisGenerator
 
     if out:
@@ -232,7 +233,8 @@ def hypothesize(
         rag=rag,
         year_max=year_max,
     )
-    hs = gen.generate(gene_list, progress=not as_json)
+    hs = gen.generate(gene_list, progress=not as_json,
+                      organism=datasets.organism_of(adata) if adata is not None else None)  # fmt: skip
     report = None
     if evaluate:
         if not dataset:

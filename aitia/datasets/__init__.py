@@ -12,6 +12,7 @@ from .builtin import load_dream4_timeseries
 from .io import download, read_data, read_h5ad, read_perturbseq, read_table
 from .registry import (
     DEFAULT_DATASET,
+    IN_SILICO,
     DatasetInfo,
     dataset_name,
     datasets_in_question,
@@ -21,6 +22,7 @@ from .registry import (
     info,
     list_datasets,
     load,
+    organism_of,
     question_candidates,
     question_vocabulary,
     reference_graphs,
@@ -38,6 +40,7 @@ __all__ = [
     "CONTROL",
     "DEFAULT_DATASET",
     "DEFAULT_RULES",
+    "IN_SILICO",
     "DatasetRules",
     "EffectSettings",
     "TruthSettings",
@@ -60,6 +63,7 @@ __all__ = [
     "list_datasets",
     "load",
     "load_dream4_timeseries",
+    "organism_of",
     "read_data",
     "read_h5ad",
     "read_perturbseq",

@@ -19,6 +19,9 @@ from . import builtin
 from .io import H5AD_SUFFIXES, TABLE_SUFFIXES, read_data
 from .rules import DEFAULT_RULES, DatasetRules, EffectSettings, TruthSettings
 
+#: The organism of simulated networks (DREAM4, :mod:`aitia.causal.simulate`): their gene names are no real genes.
+IN_SILICO = "in silico"
+
 
 class DatasetInfo(BaseModel):
     """Description of a built-in dataset."""
@@ -97,7 +100,7 @@ def _register() -> None:
                 DatasetInfo(
                     name=name,
                     description=f"DREAM4 in-silico network {net} with {size} genes (GeneNetWeaver steady states).",
-                    organism="in silico",
+                    organism=IN_SILICO,
                     n_samples=1 + 3 * size,
                     n_genes=size,
                     interventions="knockouts, knockdowns of every gene; multifactorial",
@@ -229,6 +232,20 @@ def dataset_name(adata: AnnData) -> str | None:
     """The registry name a loaded AnnData came from (``uns["aitia"]["dataset"]``), or None for user data."""
     name = (adata.uns.get("aitia") or {}).get("dataset")
     return str(name) if name is not None and str(name) in _REGISTRY else None
+
+
+def organism_of(adata: AnnData) -> str:
+    """The organism of loaded data: its registry entry's, else what the data say (``uns["aitia"]["organism"]``;
+    simulated data say :data:`IN_SILICO`), else ``"unknown"``.
+
+    Example:
+        >>> organism_of(load("dream4-10-1")), organism_of(load("sachs"))
+        ('in silico', 'human')
+    """
+    name = dataset_name(adata)
+    if name:
+        return _REGISTRY[name].info.organism
+    return str((adata.uns.get("aitia") or {}).get("organism", "unknown"))
 
 
 def rules_for(adata: AnnData) -> DatasetRules:

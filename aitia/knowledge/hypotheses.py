@@ -26,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .. import datasets
 from ..errors import AitiaError
 from ..prompts import Prompt, load_prompt
 from ..types.graph import EdgeScores
@@ -103,6 +104,7 @@ class HypothesisSet(BaseModel):
         default_factory=list, description="Replies that could not be parsed."
     )
     usage: dict[str, Any] = Field(default_factory=dict)
+    note: str = Field(default="", description="Why the set is empty, when it is empty on purpose.")
 
     def to_scores(self, genes: Sequence[str] | None = None) -> EdgeScores:
         """EdgeScores (probabilities) usable as a prior by every learner and predictor; unasked pairs are 0. The
@@ -120,7 +122,7 @@ class HypothesisSet(BaseModel):
 
     @property
     def generator(self) -> str:
-        return self.hypotheses[0].provenance.generator if self.hypotheses else ""
+        return self.hypotheses[0].provenance.generator if self.hypotheses else self.note
 
     def table(self) -> list[dict[str, Any]]:
         return [
@@ -225,11 +227,25 @@ class HypothesisGenerator:
 
     # ------------------------------------------------------------------ public
     def generate(self, genes: Sequence[str], pairs: Sequence[tuple[str, str]] | None = None,
-                 progress: bool = False) -> HypothesisSet:  # fmt: skip
-        """Hypotheses for every ordered pair of ``genes`` (or the given ``pairs``)."""
+                 progress: bool = False, organism: str | None = None) -> HypothesisSet:  # fmt: skip
+        """Hypotheses for every ordered pair of ``genes`` (or the given ``pairs``).
+
+        Args:
+            genes: gene names.
+            pairs: ordered pairs to ask about instead of all of them.
+            progress: show a progress bar.
+            organism: the data's organism (:func:`aitia.datasets.organism_of`); ``"in silico"`` gives an empty set:
+                a simulated network's G5 is not the human gene whose alias it shares (GPANK1), so no literature,
+                curated edge or LLM knows anything about it.
+        """
         genes = list(dict.fromkeys(genes))
         if len(genes) < 2 and not pairs:
             raise AitiaError("Give at least two genes (or explicit pairs) to hypothesise about.")
+        if organism == datasets.IN_SILICO:
+            logger.info("hypotheses: %d in-silico genes, no knowledge applies", len(genes))
+            return HypothesisSet(
+                genes=genes, hypotheses=[], note="none: in-silico genes, no knowledge applies"
+            )
         pairs = list(pairs) if pairs else [(a, b) for a in genes for b in genes if a != b]
         if not self.backend.available:
             hs = self._from_evidence(genes, pairs, progress)

@@ -216,6 +216,7 @@ def run_loop(
 def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, Any], genes: list[str], truth: Any,
                 truth_seconds: float, pool: list[str], store: Any, say: Callable[[str], None]) -> LoopResult:  # fmt: skip
     """The rounds of a validated loop, in a run directory this process holds exclusively."""
+    from .. import datasets
     from ..causal.evaluate import edge_metrics
     from ..knowledge.hypotheses import HypothesisGenerator, HypothesisSet
     from ..types.graph import EdgeScores
@@ -244,7 +245,7 @@ def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, An
         gen = HypothesisGenerator(backend=config.llm, store=store, context=config.context, rag=config.rag,
                                   on_event=lambda e: run.log(f"hypothesis:{e.get('type')}",
                                                              **{k: v for k, v in e.items() if k != "type"}))  # fmt: skip
-        hs = gen.generate(genes)
+        hs = gen.generate(genes, organism=datasets.organism_of(adata))
         write_atomic(hyp_path, hs.model_dump_json(indent=1))
     prior = hs.to_scores(genes)
     run.log("hypotheses", generator=hs.generator, n=len(hs.hypotheses), rejected=len(hs.rejected),

@@ -199,3 +199,21 @@ def test_default_names_the_default_priors_anywhere_a_prior_is_named(monkeypatch)
     finally:
         monkeypatch.delenv("AITIA_NONCOMMERCIAL_DATA")
         get_settings.cache_clear()
+
+
+def test_in_silico_gene_names_get_no_knowledge():
+    """DREAM4's and the simulator's G12 / G13 are aliases of real human genes: curated edges between those genes
+    must not become hypotheses about a simulated network."""
+    from aitia import datasets
+    from aitia.causal.simulate import simulate_nb
+    from aitia.knowledge.hypotheses import HypothesisGenerator
+
+    genes = ["G3", "G12", "G13", "G18"]
+    gen = HypothesisGenerator(backend="none", rag=False)
+    leaked = gen.generate(genes).to_scores().values
+    assert leaked.max() > leaked[leaked > 0].min()  # read as human aliases, some pairs look supported
+    empty = gen.generate(genes, organism=datasets.IN_SILICO)
+    assert empty.hypotheses == [] and "in-silico" in empty.generator and not empty.to_scores().values.any()
+    sim, _ = simulate_nb(n_genes=12, n_cells=200, n_perturbations=2, seed=0)
+    assert datasets.organism_of(sim) == datasets.IN_SILICO == datasets.organism_of(datasets.load("dream4-10-1"))
+    assert datasets.organism_of(datasets.load("sachs")) == "human"
