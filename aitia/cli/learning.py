@@ -85,7 +85,8 @@ def learn(
         labels = dataset_truth(adata).labels
     elif source != "none":
         labels = EdgeLabels.read(Path(source), targets=genes)
-    organism = guess_organism(genes) if user_data else datasets.info(dataset).organism
+    organism = datasets.organism_of(adata)
+    organism = guess_organism(genes) if organism == "unknown" else organism
     prior_edges = prior_scores(prior, genes, organism=organism)
     name = Path(dataset).name if user_data else dataset
     with working(f"fitting {method} on {name} ({adata.n_obs} samples x {len(genes)} genes)", as_json):
@@ -163,7 +164,11 @@ def predict(
 
         effects = effects_for_dataset(dataset)
         adata = datasets.load(dataset)
-    prior_edges = prior_scores(prior, effects.genes)
+    from ..datasets import organism_of
+
+    prior_edges = prior_scores(
+        prior, effects.genes, organism=organism_of(adata) if adata is not None else "human"
+    )
     gene_feats = None
     if features:
         from ..causal.perturbation.base import target_of

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..datasets import IN_SILICO
 from ..errors import DataValidationError
 from ..types.graph import CausalGraph, EdgeScores, read_edge_table
 from .resources import knowledge_path
@@ -578,6 +579,12 @@ def prior_scores(spec: str | None, genes: list[str], organism: str = "human") ->
     """
     if not spec:
         return None
+    knowledge = spec == "breadth" or all(p in (*BUILTIN_PRIORS, "default") for p in spec.split("+"))
+    if knowledge and organism == IN_SILICO:
+        raise DataValidationError(
+            f"The data are in silico: their gene names are no real genes, so the {spec!r} prior knows nothing about "
+            "them (an edge-list file still works)."
+        )
     if spec == "breadth":
         from .breadth import breadth_prior
 

@@ -217,3 +217,8 @@ def test_in_silico_gene_names_get_no_knowledge():
     sim, _ = simulate_nb(n_genes=12, n_cells=200, n_perturbations=2, seed=0)
     assert datasets.organism_of(sim) == datasets.IN_SILICO == datasets.organism_of(datasets.load("dream4-10-1"))
     assert datasets.organism_of(datasets.load("sachs")) == "human"
+    from aitia.knowledge.priors import prior_scores
+
+    for spec in ("trrust", "default", "breadth"):
+        with pytest.raises(DataValidationError, match="in silico"):
+            prior_scores(spec, genes, organism=datasets.IN_SILICO)

@@ -45,7 +45,9 @@ def test_loop_end_to_end(tmp_path, sim):
     types = {e["type"] for e in run.events()}
     assert {"start", "truth", "hypotheses", "metric", "learner_fit", "experiment_choice", "report"} <= types
     assert "tool_call" not in types  # the loop calls no tool: the trace says what happened
-    assert any(e["type"].startswith("hypothesis:") for e in run.events())
+    # simulated genes (G3 is an alias of a human gene) get no knowledge, and the trace and report say why
+    hyp = next(e for e in run.events() if e["type"] == "hypotheses")
+    assert hyp["n"] == 0 and "in-silico" in hyp["generator"]
     # the report renders: HTML parses and carries the figures inline
     p = _Imgs()
     p.feed((run.path / "report.html").read_text())
@@ -167,6 +169,7 @@ def test_untrusted_strings_are_escaped_in_both_reports(tmp_path):
     assert "<img" not in md and "&lt;img" in md  # ... and reaches the reports escaped
     assert "<img src=x" not in html and "&lt;img" in html
     assert res.report_md.endswith("report.md")
+    assert any(e["type"].startswith("hypothesis:") for e in Run.open(res.run_dir).events())  # real genes: evidence
 
 
 def test_config_show_and_the_implicit_backend_rule(monkeypatch):
