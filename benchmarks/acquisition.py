@@ -49,15 +49,15 @@ def _data(name: str):
 
 
 def _breadth(label: str, adata):
-    """The breadth prior (gene descriptions) for a registry data set of real genes (its organism from the registry);
-    None for in-silico networks and the simulation."""
+    """The breadth prior (gene descriptions) for data of real genes (their organism from the data); None for
+    in-silico networks and the simulation."""
     from aitia import datasets
     from aitia.knowledge.breadth import breadth_prior
 
-    name = label.split("[")[0]
-    if name not in datasets.list() or datasets.info(name).organism == "in silico":
+    organism = datasets.organism_of(adata)
+    if organism in (datasets.IN_SILICO, "unknown"):
         return None
-    return breadth_prior([str(g) for g in adata.var_names], organism=datasets.info(name).organism)
+    return breadth_prior([str(g) for g in adata.var_names], organism=organism)
 
 
 def _strong_effects(truth, pool: list[str], quantile: float = 0.9) -> dict[str, int]:
