@@ -342,3 +342,27 @@ def test_native_threads_are_limited_during_fits_and_restored_after():
     with native_threads(1) as n:
         assert n == 1 and all(p["num_threads"] == 1 for p in threadpool_info())
     assert [(p["internal_api"], p["num_threads"]) for p in threadpool_info()] == before
+
+
+def test_deep_mixes_the_prior_graph_with_the_data_graph():
+    """deep's GNN graph: the prior's edges weighted against the |correlation| kNN graph (the issue: mix, not replace)."""
+    from types import SimpleNamespace
+
+    p = 6
+    corr = np.diag(np.full(p - 1, 0.9), 1) + np.diag(np.full(p - 1, 0.9), -1)  # a chain (zero diagonal, as computed)
+    stats = SimpleNamespace(corr=corr, hub=np.zeros(p), skew=np.zeros(p), zero_frac=np.zeros(p),
+                            shift=np.full((p, p), np.nan))  # fmt: skip
+    prior = np.zeros((p, p))
+    prior[0, 5] = 1.0  # one curated edge the data do not show
+
+    def adjacency(weight):
+        est = learners.get("deep", graph_neighbors=1, prior_graph_weight=weight)
+        est.n_genes_, est.prior_ = p, prior
+        return est._graph(stats)[0].to_dense().numpy()
+
+    only_prior, mixed, only_data = adjacency(1.0), adjacency(0.5), adjacency(0.0)
+    assert only_prior[0, 5] > 0 and only_prior[0, 1] == 0  # the prior alone (the old behaviour)
+    assert only_data[0, 5] == 0 and only_data[0, 1] > 0  # the data alone
+    assert mixed[0, 5] > 0 and mixed[0, 1] > 0  # both, each at half weight
+    with pytest.raises(DataValidationError, match="prior_graph_weight"):
+        learners.get("deep", prior_graph_weight=2.0).fit(AnnData(np.zeros((4, 3))))

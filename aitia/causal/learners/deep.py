@@ -80,7 +80,9 @@ class DeepLearner(BaseLearner):
     Args:
         bins: image size (bins x bins, multiple of 4).
         hidden: width of every embedding.
-        graph_neighbors: k of the data-derived kNN graph (used without a prior).
+        graph_neighbors: k of the data-derived kNN graph (|correlation|).
+        prior_graph_weight: weight of the prior's graph against the kNN graph in the GNN's gene graph (1: the prior
+            alone, the behaviour before this option; 0: the data alone); without a prior, the kNN graph.
         epochs: passes over the training pairs (at least ``min_steps`` optimiser steps in total).
         min_steps: minimum optimiser steps, so small label sets are still trained properly.
         batch_size: pairs per batch.
@@ -97,13 +99,15 @@ class DeepLearner(BaseLearner):
     name = "deep"
     uses_labels = True
 
-    def __init__(self, bins: int = 16, hidden: int = 32, graph_neighbors: int = 10, epochs: int = 6,
+    def __init__(self, bins: int = 16, hidden: int = 32, graph_neighbors: int = 10, prior_graph_weight: float = 0.5,
+                 epochs: int = 6,
                  min_steps: int = 400, batch_size: int = 1024, lr: float = 3e-3, max_train_pairs: int = 100_000, max_samples: int = 2000,
                  use_interventions: bool = True, z_threshold: float = 3.0, device: str | None = None, n_jobs: int | None = None, progress: bool = False,
                  random_state: int = 0) -> None:  # fmt: skip
         self.bins = bins
         self.hidden = hidden
         self.graph_neighbors = graph_neighbors
+        self.prior_graph_weight = prior_graph_weight
         self.epochs = epochs
         self.min_steps = min_steps
         self.batch_size = batch_size
@@ -134,15 +138,16 @@ class DeepLearner(BaseLearner):
         import torch
 
         p = self.n_genes_
-        if self.prior_ is not None and (self.prior_ > 0).any():
-            a = ((self.prior_ + self.prior_.T) > 0).astype(np.float32)
-        else:
-            k = min(self.graph_neighbors, p - 1)
-            absc = np.abs(stats.corr)
-            nn_idx = np.argpartition(-absc, k, axis=1)[:, :k]
-            a = np.zeros((p, p), np.float32)
-            a[np.repeat(np.arange(p), k), nn_idx.ravel()] = 1.0
-            a = np.maximum(a, a.T)
+        k = min(self.graph_neighbors, p - 1)
+        nn_idx = np.argpartition(-np.abs(stats.corr), k, axis=1)[:, :k]
+        a = np.zeros((p, p), np.float32)
+        a[np.repeat(np.arange(p), k), nn_idx.ravel()] = 1.0
+        a = np.maximum(a, a.T)
+        if (
+            self.prior_ is not None and (self.prior_ > 0).any()
+        ):  # the prior's edges mixed in, not replacing the data's
+            w = self.prior_graph_weight
+            a = w * ((self.prior_ + self.prior_.T) > 0).astype(np.float32) + (1.0 - w) * a
         a += np.eye(p, dtype=np.float32)
         d = 1.0 / np.sqrt(a.sum(1))
         rows, cols = np.nonzero(a)
@@ -221,6 +226,10 @@ class DeepLearner(BaseLearner):
 
         if self.bins % 4:
             raise DataValidationError(f"bins must be a multiple of 4, got {self.bins}.")
+        if not 0.0 <= self.prior_graph_weight <= 1.0:
+            raise DataValidationError(
+                f"prior_graph_weight must lie in [0, 1], got {self.prior_graph_weight}."
+            )
         self._prepare(adata, prior, labels)
         torch.manual_seed(self.random_state)
         rng = np.random.default_rng(self.random_state)
