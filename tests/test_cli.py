@@ -209,3 +209,20 @@ def test_loop_and_report_run_on_the_users_data_file(tmp_path):
     assert res.exit_code == 0, res.output
     bad = runner.invoke(app, ["report", str(out)])  # the file needs its columns named again
     assert bad.exit_code == 2 and "--perturbation-column" in bad.output
+
+
+def test_ask_about_the_users_data_file(tmp_path):
+    from aitia import datasets
+
+    data = _sachs_table(tmp_path / "phospho.csv")
+    cols = ["--perturbation-column", "inhibitor", "--context-column", "condition"]
+    try:
+        res = runner.invoke(app, ["ask", "What happens when Akt is inhibited?", "--dataset", str(data), *cols,
+                                  "--llm", "none", "--json"])  # fmt: skip
+        assert res.exit_code == 0, res.output
+        out = json.loads(res.stdout)
+        assert "Measured in phospho: perturbation of Akt" in out["text"]
+    finally:
+        datasets.unregister_data("phospho")
+    bad = runner.invoke(app, ["ask", "Describe it", "--dataset", "sachs"])
+    assert bad.exit_code == 2 and "takes your data file" in bad.output

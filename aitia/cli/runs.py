@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from ..errors import AitiaError
 from ..knowledge.store import built_store
 from ._app import (
     announce_backend,
@@ -92,11 +93,27 @@ def ask(
     ),
     llm: str = typer.Option(None, "--llm", help="openai | local | none (default: from settings)."),
     max_steps: int = typer.Option(12, "--max-steps", min=1, max=50, help="Agent step limit."),
+    dataset: str = typer.Option(
+        None,
+        "--dataset",
+        help="Your data file (.h5ad, table): questions that name no dataset are about it (measured answers first).",
+    ),  # fmt: skip
+    perturbation_column: str = perturbation_column_option(),
+    context_column: str = context_column_option(),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Ask a natural-language question; the agent (or the offline planner) answers with citations."""
+    from .. import datasets
     from ..orchestrator.agent import ask as ask_fn
 
+    if dataset:
+        path = datasets.user_file(dataset)
+        if path is None:
+            raise AitiaError(
+                f"--dataset takes your data file; name a built-in dataset ({dataset}) in the question."
+            )
+        name = path.stem if path.stem not in datasets.list_datasets() else f"{path.stem}-file"
+        datasets.register_data(name, load_data(dataset, perturbation_column, context_column))
     announce_backend(llm)
     st = built_store()
     answer = ask_fn(question, backend=llm, store=st, max_steps=max_steps,

@@ -26,9 +26,12 @@ from .registry import (
     question_candidates,
     question_vocabulary,
     reference_graphs,
+    register_data,
+    registry_version,
     rules,
     rules_for,
     training_labels,
+    unregister_data,
     user_file,
 )
 from .rules import DEFAULT_RULES, DatasetRules, EffectSettings, TruthSettings
@@ -51,6 +54,9 @@ __all__ = [
     "question_candidates",
     "question_vocabulary",
     "reference_graphs",
+    "register_data",
+    "registry_version",
+    "unregister_data",
     "rules",
     "rules_for",
     "training_labels",

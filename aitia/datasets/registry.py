@@ -206,16 +206,94 @@ def _entry(name: str) -> _Entry:
 
 #: The dataset the demo, the CLI and the planner use when none is named.
 DEFAULT_DATASET = "sachs"
+#: Names registered from the user's data this session (:func:`register_data`), newest last.
+_USER_DATA: list[str] = []
+_VERSION = [0]
 
 
 def default_dataset() -> str:
-    """The dataset used when a command or question names none.
+    """The dataset used when a command or question names none: the user's data registered last, else the demo's.
 
     Example:
         >>> default_dataset() in list_datasets()
         True
     """
-    return DEFAULT_DATASET
+    return _USER_DATA[-1] if _USER_DATA else DEFAULT_DATASET
+
+
+def registry_version() -> int:
+    """A counter that changes whenever data are registered: caches keyed by dataset name include it."""
+    return _VERSION[0]
+
+
+def register_data(name: str, adata: AnnData, description: str | None = None, reference: CausalGraph | None = None,
+                  organism: str | None = None) -> str:  # fmt: skip
+    """Make the user's data a dataset of this session: every API that takes a dataset name (the agent and its
+    questions, the ToolBox, learners' truths) then takes ``name``; a question that names no dataset asks it first.
+
+    Args:
+        name: the name to use (not a built-in one).
+        adata: perturbation data (:func:`aitia.datasets.read_data` and friends, or your own AnnData).
+        description: one line about the data.
+        reference: a known graph to score learned graphs against (truth ``"reference"``).
+        organism: ``human``, ``yeast``, ``in silico``; default: what the data say (:func:`organism_of`).
+
+    Example:
+        >>> ad = load("dream4-10-1")
+        >>> register_data("my-net", ad, description="a copy"), info("my-net").n_genes, default_dataset()
+        ('my-net', 10, 'my-net')
+        >>> unregister_data("my-net")
+    """
+    from .validate import validate_perturbation_data
+
+    if name in _REGISTRY and name not in _USER_DATA:
+        raise UnknownDatasetError(f"{name!r} is a built-in dataset; register your data under another name.")
+    organism = organism or organism_of(adata)
+    adata = validate_perturbation_data(adata.copy())
+    adata.uns["aitia"] = {**(adata.uns.get("aitia") or {}), "dataset": name, "organism": organism}
+    kinds = sorted(set(adata.obs["intervention_type"].astype(str)) - {"control"})
+    truths = ["reference"] if reference is not None else []
+    source = str(adata.uns["aitia"].get("source_file", "data passed from Python"))
+    _REGISTRY[name] = _Entry(
+        DatasetInfo(
+            name=name,
+            description=description or f"user data ({source})",
+            organism=organism,
+            n_samples=int(adata.n_obs),
+            n_genes=int(adata.n_vars),
+            interventions=", ".join(kinds) or "none",
+            truths=truths,
+            source=source,
+        ),  # fmt: skip
+        lambda **kw: _user_copy(name, adata, kw),
+        lambda which="reference": reference,  # type: ignore[arg-type,return-value]
+        "reference",
+        DatasetRules(
+            evaluation_truths=truths, reference_graphs=truths, names_in_questions=True, question_rank=-1
+        ),
+    )
+    if name in _USER_DATA:
+        _USER_DATA.remove(name)
+    _USER_DATA.append(name)
+    _VERSION[0] += 1
+    return name
+
+
+def unregister_data(name: str) -> None:
+    """Forget data registered with :func:`register_data` (built-in datasets stay)."""
+    if name not in _USER_DATA:
+        raise UnknownDatasetError(f"{name!r} is not registered user data.")
+    _USER_DATA.remove(name)
+    del _REGISTRY[name]
+    _VERSION[0] += 1
+
+
+def _user_copy(name: str, adata: AnnData, kwargs: dict[str, Any]) -> AnnData:
+    if kwargs:
+        raise UnknownDatasetError(
+            f"{name} is registered user data; it takes no load options ({', '.join(kwargs)})."
+        )
+    return adata.copy()
 
 
 def rules(name: str) -> DatasetRules:

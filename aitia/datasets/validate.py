@@ -18,6 +18,20 @@ CONTROL = "control"
 PERTURBATION_KEY = "perturbation"
 CONTEXT_KEY = "context"
 INTERVENTION_KEY = "intervention_type"
+#: The intervention type of a perturbed sample whose data do not say what kind of perturbation it was.
+UNKNOWN_INTERVENTION = "unknown"
+
+
+def intervention_label(kind: str) -> str:
+    """How a sentence names an intervention type: ``"perturbation"`` when the data do not say.
+
+    Example:
+        >>> intervention_label("inhibitor"), intervention_label("unknown")
+        ('inhibitor', 'perturbation')
+    """
+    return "perturbation" if kind in (UNKNOWN_INTERVENTION, "") else kind
+
+
 #: Intervention types that are not interventions on a measured node (no causal edge can be read off them).
 NON_NODE_INTERVENTIONS = frozenset({"multifactorial", "stimulus", "observational"})
 INTERVENTION_TYPES = (
@@ -103,7 +117,7 @@ def validate_perturbation_data(
         adata.obs[CONTEXT_KEY] = adata.obs[CONTEXT_KEY].astype(str)
     if INTERVENTION_KEY not in adata.obs.columns:
         is_ctrl = adata.obs[PERTURBATION_KEY] == CONTROL
-        adata.obs[INTERVENTION_KEY] = np.where(is_ctrl, CONTROL, "unknown")
+        adata.obs[INTERVENTION_KEY] = np.where(is_ctrl, CONTROL, UNKNOWN_INTERVENTION)
     elif adata.obs[INTERVENTION_KEY].dtype != object:
         adata.obs[INTERVENTION_KEY] = adata.obs[INTERVENTION_KEY].astype(str)
     if min_group_size > 1:

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..datasets.validate import UNKNOWN_INTERVENTION, intervention_label
 from ..errors import AitiaError
 from ..knowledge.llm import LLMError
 from ..prompts import load_prompt
@@ -259,6 +260,10 @@ class Planner:
             if isinstance(v, str) or any(e.tested for e in v.edges):
                 if attempt is None and kinds and not isinstance(v, str):
                     e0 = next(e for e in v.edges if e.tested)
+                    if (
+                        e0.intervention_type == UNKNOWN_INTERVENTION
+                    ):  # the data do not say: nothing to contrast
+                        return v, ev
                     self._say("note", f"{ds} has no {p.perturbation} intervention on {e0.source}; the measured one is "
                               f"a {e0.intervention_type}.", ev)  # fmt: skip
                 return v, ev
@@ -270,7 +275,9 @@ class Planner:
 
     def _measured_sentence(self, ds: str, method: str, e: Any, ev: str | None) -> None:
         verb = "shifts" if e.significant else "does not significantly shift"
-        how = f"{e.intervention_type} of {e.source}" + (f" ({e.reagent})" if e.reagent else "")
+        how = f"{intervention_label(e.intervention_type)} of {e.source}" + (
+            f" ({e.reagent})" if e.reagent else ""
+        )
         stats = ", ".join(x for x in (f"effect {e.effect:+.3f}", _q(e.qvalue), f"{method} test") if x)
         self._say("measured", f"Measured in {ds}: {how} in context {e.context} (n = {e.n_cells} samples vs controls) "
                   f"{verb} {e.target} ({stats}).", ev)  # fmt: skip
@@ -383,14 +390,16 @@ class Planner:
         hits = sorted((e for e in tested if e.significant), key=lambda e: -abs(e.effect or 0))
         if direction == "out":
             e0 = tested[0]
-            how = f"{e0.intervention_type} of {a_}" + (f" ({e0.reagent})" if e0.reagent else "")
+            how = f"{intervention_label(e0.intervention_type)} of {a_}" + (
+                f" ({e0.reagent})" if e0.reagent else ""
+            )
             items = [
                 f"{e.target} ({e.effect:+.2f}{', ' + _q(e.qvalue) if _q(e.qvalue) else ''})" for e in hits
             ]
             text = (f"Measured in {ds}: {how} in context {e0.context} (n = {e0.n_cells} samples, {v.method} test) "
                     f"significantly shifts {len(hits)} of {len(tested)} measured genes" + (f": {_list(items, 12)}" if hits else "") + ".")  # fmt: skip
         else:
-            items = [f"{e.source} ({e.intervention_type}{', ' + e.reagent if e.reagent else ''}; {e.effect:+.2f})"
+            items = [f"{e.source} ({intervention_label(e.intervention_type)}{', ' + e.reagent if e.reagent else ''}; {e.effect:+.2f})"
                      for e in hits]  # fmt: skip
             quiet = [e.source for e in tested if not e.significant]
             text = (f"Measured in {ds}: {len(hits)} of {len(tested)} interventions significantly shift {a_} "
@@ -480,7 +489,7 @@ class Planner:
             return
         self._say("measured", f"{ds}: {d.n_samples} samples of {len(d.genes)} genes ({_list(d.genes, 12)}); "
                   f"{len(d.perturbations)} interventions ({_list(d.perturbations, 10)}); contexts: "
-                  f"{_list(d.contexts, 6)}; truths: {', '.join(d.truths)}.", ev)  # fmt: skip
+                  f"{_list(d.contexts, 6)}; truths: {', '.join(d.truths) or 'none shipped (its interventions are tested against its controls)'}.", ev)  # fmt: skip
 
 
 def _sentence_about(text: str, names: list[str]) -> str:

@@ -144,6 +144,20 @@ def _gene_pattern(name: str) -> str:
     return rf"(?<![\w-]){re.escape(name)}(?![\w-])"
 
 
+_SEEN_REGISTRY = [-1]
+
+
+def _sync_caches() -> None:
+    """Drop the per-dataset caches below when the user has registered data since they were filled."""
+    from .. import datasets
+
+    version = datasets.registry_version()
+    if version != _SEEN_REGISTRY[0]:
+        for cached_fn in (_question_vocabulary, _dataset_vocabulary, _reagents, _measured_members, _contexts):
+            cached_fn.cache_clear()
+        _SEEN_REGISTRY[0] = version
+
+
 @lru_cache(maxsize=1)
 def _question_vocabulary() -> dict[str, str]:
     """:func:`aitia.datasets.question_vocabulary`, loaded once per process."""
@@ -200,6 +214,7 @@ def find_genes(question: str, dataset: str | None = None) -> list[GeneMention]:
     from .. import datasets
     from ..knowledge.genes import get_resolver
 
+    _sync_caches()
     vocab = dict(_question_vocabulary())
     reagents: dict[str, tuple[str, str]] = {}
     names = [n for n in datasets.list_datasets() if datasets.rules(n).names_in_questions]
@@ -368,9 +383,14 @@ def parse_question(question: str) -> ParsedQuestion:
     """
     from .. import datasets
 
+    _sync_caches()
     q = " ".join(question.strip().split())
     named = datasets.datasets_in_question(q)
-    dataset = named[0] if named else None
+    # a question that names no dataset is about the user's registered data, if any (else: resolved per intent)
+    registered = (
+        datasets.default_dataset() if datasets.default_dataset() != datasets.DEFAULT_DATASET else None
+    )
+    dataset = named[0] if named else registered
     genes = find_genes(q, dataset)
     known = [g for g in genes if g.known]
     kind = _perturbation_kind(

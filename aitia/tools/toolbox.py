@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..datasets.validate import intervention_label
 from ..errors import AitiaError
 
 logger = logging.getLogger(__name__)
@@ -435,7 +436,7 @@ class ToolBox:
         ].drop_duplicates()
         return DatasetDescription(
             name=name, genes=[str(g) for g in adata.var_names],
-            perturbations=[f"{p} ({t})" for p, t in perts.itertuples(index=False)][:200],
+            perturbations=[f"{p} ({intervention_label(t)})" for p, t in perts.itertuples(index=False)][:200],
             contexts=sorted(set(obs["context"].astype(str))), n_samples=int(adata.n_obs), truths=datasets.info(name).truths,
         )  # fmt: skip
 
@@ -488,12 +489,19 @@ class ToolBox:
                     f"Prior {prior_handle} shares no genes with {dataset}; propose hypotheses on its genes."
                 )
         est = learners.get(method)
+        split = datasets.training_labels(dataset)
         labels = None
         if est.uses_labels:
-            labels = datasets.training_labels(dataset) or self.interventional_truth(dataset).labels
+            labels = split or self.interventional_truth(dataset).labels
         scores = est.fit(adata, prior=prior, labels=labels).predict_scores()
         metrics = {}
-        for which, truth in datasets.evaluation_truths(dataset).items():
+        truths: dict[str, Any] = dict(datasets.evaluation_truths(dataset))
+        if not truths:  # the user's data: its own interventions (in-sample for a learner trained on them)
+            in_sample = est.uses_labels and split is None
+            truths = {
+                "interventional" + (" (in-sample)" if in_sample else ""): self.interventional_truth(dataset)
+            }
+        for which, truth in truths.items():
             metrics[which] = round(edge_metrics(scores, truth).auroc, 3)
         handle = self.run.put(scores, "scores")
         self.run.log("metric", tool="learn_graph", dataset=dataset, method=method, metrics=metrics)
@@ -601,7 +609,7 @@ class ToolBox:
                                       qvalue=float(best.qvalue), wasserstein=round(float(best.wasserstein), 4),
                                       in_gold_graph=in_gold, references=in_ref, intervention_type=str(best.intervention_type),
                                       reagent=reagent, context=str(best.context), n_cells=int(best.n_cells),
-                                      note=f"{best.intervention_type} of {s_}" + (f" ({reagent})" if reagent else "")
+                                      note=f"{intervention_label(best.intervention_type)} of {s_}" + (f" ({reagent})" if reagent else "")
                                       + f" ({best.context}, n={int(best.n_cells)})"))  # fmt: skip
         self.run.log("validation", dataset=dataset, edges=[e.model_dump() for e in out])
         return ValidationResult(dataset=dataset, method=truth.params["method"], edges=out)

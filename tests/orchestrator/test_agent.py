@@ -236,3 +236,39 @@ def test_auto_backend_falls_back_to_the_planner_when_the_endpoint_is_dead(tmp_pa
 
     with pytest.raises(LLMError, match="AITIA_LLM_BASE_URL"):
         ask("Does inhibiting Mek change Erk in sachs?", backend="openai", run=Run.create(tmp_path / "x", {}))
+
+
+@pytest.fixture
+def my_phospho():
+    """Sachs as a user's own data: no reagents, no intervention types, no shipped truth; registered for the test."""
+    from aitia import datasets
+
+    ad = datasets.load("sachs")
+    ad.obs = ad.obs[["perturbation", "context"]].copy()
+    ad.uns = {}
+    name = datasets.register_data("my-phospho", ad)
+    yield name
+    datasets.unregister_data(name)
+
+
+def test_questions_about_the_users_registered_data(toolbox, my_phospho):
+    from aitia import datasets
+
+    assert datasets.default_dataset() == my_phospho and datasets.organism_of(datasets.load(my_phospho)) == "unknown"
+    a = Planner(toolbox).answer("Does inhibiting Mek change Erk?")  # names no dataset: the user's data first
+    assert "Measured in my-phospho: perturbation of Mek" in a.text and "shifts Erk" in a.text
+    assert "has no inhibit intervention" not in a.text  # the data do not say the kind: nothing to contrast
+    d = Planner(toolbox).answer("Describe the data")
+    assert d.parse.intent == "describe_dataset" and "my-phospho: 7466 samples" in d.text and "none shipped" in d.text
+    c = Planner(toolbox).answer("How good is a pc graph?")
+    assert "AUROC interventional 0.6" in c.text  # scored against its own interventions
+    with pytest.raises(Exception, match="built-in dataset"):
+        datasets.register_data("sachs", datasets.load("sachs"))
+
+
+def test_unregistered_data_leave_the_defaults_as_they_were(toolbox):
+    from aitia import datasets
+
+    assert datasets.default_dataset() == "sachs"
+    a = Planner(toolbox).answer("Does inhibiting Mek change Erk?")
+    assert "Measured in sachs: inhibitor of Mek (u0126)" in a.text
