@@ -114,6 +114,8 @@ def read_table(
                 raise DataValidationError(
                     f"{path.name}: duplicated column names {dups[:8]}; aggregate or rename them first."
                 )
+    except DataValidationError:
+        raise
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, OSError, ValueError) as exc:
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise DataValidationError(f"Could not parse {path}: {detail}") from exc
