@@ -149,6 +149,7 @@ def predict(
     """Predict held-out perturbation effects and print per-gene AUROC, direction accuracy and top-DE Pearson r."""
     from ..causal import perturbation as P
     from ..causal.effects import EffectTable, effects_for_dataset, effects_from_adata
+    from ..datasets import organism_of
 
     adata = None
     path = Path(dataset)
@@ -164,8 +165,6 @@ def predict(
 
         effects = effects_for_dataset(dataset)
         adata = datasets.load(dataset)
-    from ..datasets import organism_of
-
     prior_edges = prior_scores(
         prior, effects.genes, organism=organism_of(adata) if adata is not None else "human"
     )

@@ -30,7 +30,7 @@ def loop(
         "--dataset",
         help="Built-in dataset with interventions (default: the demo dataset), or your data file (.h5ad, table) "
         "with perturbations and controls.",
-    ),  # fmt: skip
+    ),
     perturbation_column: str = perturbation_column_option(),
     context_column: str = context_column_option(),
     learners: str = typer.Option(
@@ -97,7 +97,7 @@ def ask(
         None,
         "--dataset",
         help="Your data file (.h5ad, table): questions that name no dataset are about it (measured answers first).",
-    ),  # fmt: skip
+    ),
     perturbation_column: str = perturbation_column_option(),
     context_column: str = context_column_option(),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),

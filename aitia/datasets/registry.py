@@ -24,7 +24,7 @@ IN_SILICO = "in silico"
 
 
 class DatasetInfo(BaseModel):
-    """Description of a built-in dataset."""
+    """Description of a built-in dataset (or of data registered with :func:`register_data`)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -264,7 +264,7 @@ def register_data(name: str, adata: AnnData, description: str | None = None, ref
             interventions=", ".join(kinds) or "none",
             truths=truths,
             source=source,
-        ),  # fmt: skip
+        ),
         lambda **kw: _user_copy(name, adata, kw),
         lambda which="reference": reference,  # type: ignore[arg-type,return-value]
         "reference",

@@ -57,9 +57,9 @@ GREEK = {
 }  # fmt: skip
 _GREEK_RE = re.compile("|".join(GREEK))
 _SEP_RE = re.compile(r"[\s\-_/.,'()]+")
-#: phospho forms: "Akt_pT308", "mTOR_pS2448", "EGFR-pY1068", "Akt S473" (suffix); "p-ERK", "phospho-Akt", "pAkt" (prefix)
-#: Numbered members written together: MEK1/2, ERK1/2, AKT1/2/3, PKC-alpha/beta is not (letters).
+#: Numbered members written together: MEK1/2, ERK1/2, AKT1/2/3 (not letters: PKC-alpha/beta).
 _NUMBERED_MEMBERS = re.compile(r"^(?P<stem>[A-Za-z][A-Za-z-]*?)(?P<numbers>\d{1,2}(?:/\d{1,2})+)$")
+#: phospho forms: "Akt_pT308", "mTOR_pS2448", "EGFR-pY1068", "Akt S473" (suffix); "p-ERK", "phospho-Akt", "pAkt" (prefix)
 _PHOSPHO_SUFFIX = re.compile(r"^(?P<core>.+?)(?:(?:[_\-.\s]p?|p)[STY]\d{1,4})+$")
 _PHOSPHO_PREFIX = re.compile(r"^(?:(?:phospho|p)[\-_\s]+|p(?=[A-Z]))(?P<core>.+)$")
 _YEAST_ORF = re.compile(r"^Y[A-P][LR]\d{3}[WC](-[A-Z])?$", re.IGNORECASE)

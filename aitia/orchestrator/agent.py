@@ -260,9 +260,8 @@ class Planner:
             if isinstance(v, str) or any(e.tested for e in v.edges):
                 if attempt is None and kinds and not isinstance(v, str):
                     e0 = next(e for e in v.edges if e.tested)
-                    if (
-                        e0.intervention_type == UNKNOWN_INTERVENTION
-                    ):  # the data do not say: nothing to contrast
+                    # the data do not say which kind it was: nothing to contrast
+                    if e0.intervention_type == UNKNOWN_INTERVENTION:
                         return v, ev
                     self._say("note", f"{ds} has no {p.perturbation} intervention on {e0.source}; the measured one is "
                               f"a {e0.intervention_type}.", ev)  # fmt: skip
