@@ -200,6 +200,19 @@ def load_data(
     return datasets.load(dataset)
 
 
+def register_file(dataset: str, perturbation_column: str, context_column: str | None) -> str:
+    """Register the user's data file as a session dataset (named after the file) for commands that take names."""
+    from .. import datasets
+
+    path = datasets.user_file(dataset)
+    if path is None:
+        raise AitiaError(
+            f"--dataset takes your data file; name a built-in dataset ({dataset}) in the question."
+        )
+    name = path.stem if path.stem not in datasets.list_datasets() else f"{path.stem}-file"
+    return datasets.register_data(name, load_data(dataset, perturbation_column, context_column))
+
+
 def announce_backend(requested: str | None) -> None:
     """Say once, on stderr, when an LLM backend that goes online was chosen by the implicit rule."""
     from ..config import get_settings

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import typer
 
-from ..errors import AitiaError
 from ..knowledge.store import built_store
 from ._app import (
     announce_backend,
@@ -18,6 +17,7 @@ from ._app import (
     context_column_option,
     load_data,
     perturbation_column_option,
+    register_file,
     split_csv,
     table,
 )
@@ -103,17 +103,10 @@ def ask(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Ask a natural-language question; the agent (or the offline planner) answers with citations."""
-    from .. import datasets
     from ..orchestrator.agent import ask as ask_fn
 
     if dataset:
-        path = datasets.user_file(dataset)
-        if path is None:
-            raise AitiaError(
-                f"--dataset takes your data file; name a built-in dataset ({dataset}) in the question."
-            )
-        name = path.stem if path.stem not in datasets.list_datasets() else f"{path.stem}-file"
-        datasets.register_data(name, load_data(dataset, perturbation_column, context_column))
+        register_file(dataset, perturbation_column, context_column)
     announce_backend(llm)
     st = built_store()
     answer = ask_fn(question, backend=llm, store=st, max_steps=max_steps,
@@ -132,10 +125,17 @@ def mcp(
         "--run-dir",
         help="The run that holds handles and the trace (default: $AITIA_HOME/runs/mcp-...).",
     ),
+    dataset: str = typer.Option(
+        None, "--dataset", help="Your data file (.h5ad, table), served as a dataset named after the file."
+    ),
+    perturbation_column: str = perturbation_column_option(),
+    context_column: str = context_column_option(),
 ) -> None:
     """Serve every aitia tool over the Model Context Protocol (stdio) for other agents and MCP clients."""
     from ..orchestrator.mcp_server import serve_stdio
 
+    if dataset:
+        register_file(dataset, perturbation_column, context_column)
     serve_stdio(run_dir)
 
 

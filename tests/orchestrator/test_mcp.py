@@ -9,12 +9,13 @@ from pathlib import Path
 from aitia.tools import TOOL_NAMES
 
 
-async def _session(run_dir: Path, home: Path) -> dict:
+async def _session(run_dir: Path, home: Path, data: Path) -> dict:
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters
 
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "aitia.cli", "mcp", "--run-dir", str(run_dir)],
+        command=sys.executable, args=["-m", "aitia.cli", "mcp", "--run-dir", str(run_dir), "--dataset", str(data),
+                                      "--perturbation-column", "target"],
         env={"AITIA_HOME": str(home), "HF_HUB_OFFLINE": "1", "AITIA_LLM_BACKEND": "none"},
     )  # fmt: skip
     out: dict = {}
@@ -33,12 +34,16 @@ async def _session(run_dir: Path, home: Path) -> dict:
             "validate_edges", {"dataset": "sachs", "handle": handle, "top": 2}
         )
         out["bad"] = await client.call_tool("describe_dataset", {"name": "no-such-dataset"})
+        out["mine"] = await client.call_tool("describe_dataset", {"name": "screen"})  # the file served by name
     return out
 
 
 def test_mcp_round_trip(tmp_path):
+    data = tmp_path / "home" / "screen.csv"
+    data.parent.mkdir()
+    data.write_text("target,A,B\n" + "control,1,2\n" * 3 + "A,0,1\n" * 3)
     t0 = time.perf_counter()
-    out = asyncio.run(_session(tmp_path / "run", tmp_path / "home"))
+    out = asyncio.run(_session(tmp_path / "run", tmp_path / "home", data))
     seconds = time.perf_counter() - t0
     assert set(out["tools"]) == set(TOOL_NAMES)
     spec = out["tools"]["validate_edges"]
@@ -56,6 +61,7 @@ def test_mcp_round_trip(tmp_path):
     trace = [json.loads(line) for line in (tmp_path / "run" / "trace.jsonl").read_text().splitlines()]
     calls = [e for e in trace if e["type"] == "tool_call"]
     assert [c["tool"] for c in calls] == ["resolve_genes", "validate_edges", "learn_graph", "validate_edges",
-                                          "describe_dataset"] and calls[-1]["ok"] is False  # fmt: skip
+                                          "describe_dataset", "describe_dataset"] and calls[-2]["ok"] is False  # fmt: skip
+    assert out["mine"].structured_content["n_samples"] == 6 and out["mine"].structured_content["genes"] == ["A", "B"]
     assert {p.name for p in tmp_path.iterdir()} <= {"run", "home"}
     assert seconds < 60
