@@ -226,3 +226,14 @@ def test_ask_about_the_users_data_file(tmp_path):
         datasets.unregister_data("phospho")
     bad = runner.invoke(app, ["ask", "Describe it", "--dataset", "sachs"])
     assert bad.exit_code == 2 and "takes your data file" in bad.output
+
+
+def test_datasets_show_says_how_aitia_reads_a_data_file(tmp_path):
+    data = _sachs_table(tmp_path / "phospho.csv")
+    res = runner.invoke(app, ["datasets", "show", str(data), "--perturbation-column", "inhibitor",
+                              "--context-column", "condition", "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["name"] == "phospho.csv" and out["n_samples"] == 7466 and out["truths"] == []
+    groups = {(g["context"], g["perturbation"]) for g in out["groups"]}
+    assert ("cd3cd28", "Mek") in groups and ("cd3cd28", "control") in groups

@@ -11,7 +11,18 @@ import numpy as np
 import typer
 
 from ..errors import AitiaError
-from ._app import app, bench_app, console, datasets_app, emit, output_file, table
+from ._app import (
+    app,
+    bench_app,
+    console,
+    context_column_option,
+    datasets_app,
+    emit,
+    load_data,
+    output_file,
+    perturbation_column_option,
+    table,
+)
 
 
 @datasets_app.command("list")
@@ -33,12 +44,18 @@ def datasets_list(as_json: bool = typer.Option(False, "--json", help="Print JSON
 
 
 @datasets_app.command("show")
-def datasets_show(name: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Describe one dataset and its perturbation groups."""
+def datasets_show(
+    name: str = typer.Argument(..., help="A built-in dataset, or your data file: how aitia reads it."),
+    perturbation_column: str = perturbation_column_option(),
+    context_column: str = context_column_option(),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Describe one dataset (or your data file, as aitia reads it) and its perturbation groups."""
     from .. import datasets
 
-    info = datasets.info(name)
-    adata = datasets.load(name)
+    adata = load_data(name, perturbation_column, context_column)
+    path = datasets.user_file(name)
+    info = datasets.data_info(path.name, adata) if path else datasets.info(name)
     groups = adata.obs.groupby(["context", "perturbation", "intervention_type"], observed=True).size()
     if as_json:
         payload = info.model_dump() | {
@@ -50,7 +67,8 @@ def datasets_show(name: str, as_json: bool = typer.Option(False, "--json", help=
         sys.stdout.write(json.dumps(payload, indent=1) + "\n")
         return
     console.print(
-        f"[bold]{info.name}[/]: {info.description}\n  source: {info.source}\n  truths: {', '.join(info.truths)}"
+        f"[bold]{info.name}[/]: {info.description}\n  source: {info.source}\n  truths: "
+        f"{', '.join(info.truths) or 'none shipped (its interventions are tested against its controls)'}"
     )
     console.print(f"  shape: {adata.n_obs} samples x {adata.n_vars} genes; load options: {info.load_options}")
     rows = [

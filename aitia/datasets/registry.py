@@ -251,20 +251,9 @@ def register_data(name: str, adata: AnnData, description: str | None = None, ref
     organism = organism or organism_of(adata)
     adata = validate_perturbation_data(adata.copy())
     adata.uns["aitia"] = {**(adata.uns.get("aitia") or {}), "dataset": name, "organism": organism}
-    kinds = sorted(set(adata.obs["intervention_type"].astype(str)) - {"control"})
     truths = ["reference"] if reference is not None else []
-    source = str(adata.uns["aitia"].get("source_file", "data passed from Python"))
     _REGISTRY[name] = _Entry(
-        DatasetInfo(
-            name=name,
-            description=description or f"user data ({source})",
-            organism=organism,
-            n_samples=int(adata.n_obs),
-            n_genes=int(adata.n_vars),
-            interventions=", ".join(kinds) or "none",
-            truths=truths,
-            source=source,
-        ),
+        data_info(name, adata, description, truths),
         lambda **kw: _user_copy(name, adata, kw),
         lambda which="reference": reference,  # type: ignore[arg-type,return-value]
         "reference",
@@ -277,6 +266,26 @@ def register_data(name: str, adata: AnnData, description: str | None = None, ref
     _USER_DATA.append(name)
     _VERSION[0] += 1
     return name
+
+
+def data_info(
+    name: str, adata: AnnData, description: str | None = None, truths: list[str] | None = None
+) -> DatasetInfo:
+    """The description of the user's data (what ``aitia datasets show FILE`` and :func:`register_data` report).
+
+    Example:
+        >>> data_info("copy", load("dream4-10-1")).interventions
+        'knockdown, knockout, multifactorial'
+    """
+    kinds = (
+        sorted(set(adata.obs["intervention_type"].astype(str)) - {"control"})
+        if "intervention_type" in adata.obs
+        else []
+    )
+    source = str((adata.uns.get("aitia") or {}).get("source_file", "data passed from Python"))
+    return DatasetInfo(name=name, description=description or f"user data ({source})", organism=organism_of(adata),
+                       n_samples=int(adata.n_obs), n_genes=int(adata.n_vars), interventions=", ".join(kinds) or "none",
+                       truths=truths or [], source=source)  # fmt: skip
 
 
 def unregister_data(name: str) -> None:
