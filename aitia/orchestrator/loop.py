@@ -152,6 +152,34 @@ def _labels_for(truth: Any, sources: set[str]) -> Any:
     )
 
 
+def data_fingerprint(adata: AnnData) -> str:
+    """A short hash of what the loop reads from the data: shape, gene names, samples per perturbation and context,
+    and each gene's sum and sum of squares (a resumed run must see the data it started with).
+
+    Example:
+        >>> from aitia import datasets
+        >>> len(data_fingerprint(datasets.load("dream4-10-1")))
+        16
+    """
+    import hashlib
+
+    import scipy.sparse as sp
+
+    x = adata.X
+    sums = np.asarray(x.sum(0)).ravel() if sp.issparse(x) else np.asarray(x, dtype=np.float64).sum(0)
+    squares = (
+        np.asarray(x.multiply(x).sum(0)).ravel()
+        if sp.issparse(x)
+        else (np.asarray(x, np.float64) ** 2).sum(0)
+    )
+    groups = adata.obs.groupby(["context", "perturbation"], observed=True).size()
+    h = hashlib.sha1()
+    for part in (adata.shape, list(adata.var_names), sorted(map(str, groups.items())),
+                 np.round(sums, 4).tolist(), np.round(squares, 4).tolist()):  # fmt: skip
+        h.update(repr(part).encode())
+    return h.hexdigest()[:16]
+
+
 def run_loop(
     config: LoopConfig,
     out_dir: str | Path,
@@ -224,6 +252,15 @@ def _run_rounds(config: LoopConfig, run: Run, adata: AnnData, gold: dict[str, An
     from .rerank import get_strategy  # the acquisition registry, llm_rerank included
 
     state = run.load_state()
+    fingerprint = data_fingerprint(adata)
+    started = [e.get("fingerprint") for e in run.events("data")]
+    if started and started[0] != fingerprint:
+        raise AitiaError(
+            f"The data differ from those this run started with (in {run.path}): resuming would mix two data sets. "
+            "Restore the original data, or start a new run with another --out."
+        )
+    if not started:
+        run.log("data", fingerprint=fingerprint, n_obs=int(adata.n_obs), n_vars=int(adata.n_vars))
     run.log(
         "truth",
         sources=list(truth.labels.sources),

@@ -303,3 +303,17 @@ def test_edge_flags_tell_a_curated_path_from_no_report(tmp_path):
     rows = {r["edge"]: r["flag"] for r in check_edges(run, hs, scores, truth, {}, k=3)}
     assert rows["A -&gt; B"] == "data support it; curated knowledge has only the path A -> X -> B"
     assert rows["A -&gt; C"] == "data support an edge the literature does not report"
+
+
+def test_resuming_on_other_data_is_refused(tmp_path, sim):
+    from aitia.errors import AitiaError
+
+    adata, gold = sim
+    cfg = LoopConfig(**{**CFG, "rounds": 0, "learners": ["correlation"], "predictor": ""})
+    run_loop(cfg, tmp_path / "run", adata=adata, gold=gold)
+    run_loop(cfg, tmp_path / "run", adata=adata, gold=gold)  # the same data: resumes
+    edited = adata.copy()
+    edited.X = edited.X * 2  # e.g. the user's file re-normalised between two runs
+    with pytest.raises(AitiaError, match="data differ from those this run started with"):
+        run_loop(cfg, tmp_path / "run", adata=edited, gold=gold)
+    assert len(Run.open(tmp_path / "run").events("data")) == 1
