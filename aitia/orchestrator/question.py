@@ -98,7 +98,8 @@ _EXPERIMENT = re.compile(
     r"|\b(?:experiments?|perturbations?|interventions?)\b.*\b(?:best|resolve|informative|recommend\w*|priorit\w*)\b"
     r"|\b(?:suggest|recommend|propose)\w*\b.*\b(?:experiment|perturbation|intervention)s?\b"
     r"|\bnext\s+(?:experiment|perturbation|intervention|knock\w*|screen)s?\b"
-    r"|\b(?:knock-?outs?|knock-?downs?|deletions?|screens?)\b.*\b(?:to\s+(?:run|do|try|make)\s+next|most informative)\b",
+    r"|\b(?:knock-?outs?|knock-?downs?|deletions?|screens?)\b.*\b(?:to\s+(?:run|do|try|make)\s+next|most informative"
+    r"|(?:come|comes|go|run|be done)\s+next)\b",
     re.IGNORECASE,
 )
 _COMPARE = re.compile(
@@ -127,7 +128,7 @@ _PERTURB = re.compile(
     re.IGNORECASE,
 )
 _CHANGE = re.compile(
-    r"\b(?:chang|shift|affect|alter|respond|mov|differ|go (?:up|down)|increas|decreas|happen|do)\w*\b",
+    r"\b(?:chang|shift|affect|alter|respond|mov|differ|go (?:up|down)|increas|decreas|happen|do|consequen)\w*\b",
     re.IGNORECASE,
 )
 _EFFECT_VERB = re.compile(
@@ -338,6 +339,7 @@ def _direction(q: str, gene: str) -> Literal["regulators", "targets"] | None:
         rf"{g}\s+(?:is|are)\s+(?:\w+\s+)?{_VERB}\s+by\s+(?:what|which|whom)",
         rf"\bwhat\b.*\b(?:is|are)\s+{g}\s+(?:\w+\s+)?{_VERB}\s+by\b",
         rf"\bwhat\b.*\b(?:is|lies|sits|acts?)\s+upstream\s+of\s+{g}",
+        rf"\bbind\w*\s+(?:to\s+)?(?:the\s+)?{g}(?:'s)?\s+(?:promoter|enhancer|locus|gene|regulatory)",
     ]
     for kind, patterns in (("regulators", regulators), ("targets", targets)):
         if any(re.search(p, q, re.IGNORECASE) for p in patterns):
@@ -363,6 +365,9 @@ def _source_target(q: str, a: GeneMention, b: GeneMention) -> tuple[str, str]:
                      re.IGNORECASE):  # fmt: skip
             return x.name, y.name
         if re.search(rf"{gy}\s+(?:\w+\s+)?(?:downstream)\s+of\s+(?:the\s+)?{gx}", q, re.IGNORECASE):
+            return x.name, y.name
+        if re.search(rf"{gy}\b(?:\s+[\w-]+){{0,2}}?\s+respon\w*\s+to\s+(?:the\s+)?(?:[\w-]+\s+(?:of|in)\s+)?{gx}", q,
+                     re.IGNORECASE):  # fmt: skip
             return x.name, y.name
         if re.search(rf"{gy}\b(?:\s+[\w-]+){{0,3}}?\s+(?:depend\w*|rel(?:y|ies|ying)|reli\w*)\s+(?:up)?on\s+"
                      rf"(?:the\s+)?(?:\w+\s+){{0,2}}?{gx}", q, re.IGNORECASE):  # fmt: skip
@@ -433,7 +438,9 @@ def parse_question(question: str) -> ParsedQuestion:
         ):
             return ParsedQuestion(intent="perturbation_effect", subject=g.name, **base)
         return ParsedQuestion(intent="targets", subject=g.name, **base)
-    if dataset is not None and (_DESCRIBE.search(q) or re.search(r"\b(?:what|which|how)\b", q, re.I)):
+    if dataset is not None and (
+        _DESCRIBE.search(q) or re.search(r"\b(?:what|which|how|list|show)\b", q, re.I)
+    ):
         return ParsedQuestion(intent="describe_dataset", **base)
     return ParsedQuestion(intent="unknown", **base)
 

@@ -41,6 +41,13 @@ from aitia.orchestrator.question import ParsedQuestion, parse_question, parse_qu
         ("What is the most informative knockout to run next in dream4-10-2?", "next_experiment",
          {"dataset": "dream4-10-2"}),
         ("What does the knockout of G5 do in dream4-10-1?", "perturbation_effect", {"subject": "G5"}),
+        # "Y responds to X", TFs binding a promoter, consequences of a knockdown, listing, "which knockout next"
+        ("Predict how Akt responds to loss of PIP3.", "effect", {"source": "PIP3", "target": "Akt"}),
+        ("Does JNK respond to PKC activation?", "effect", {"source": "PKC", "target": "Jnk", "perturbation": "activate"}),
+        ("Which TFs bind the MYC promoter?", "regulators", {"subject": "MYC"}),
+        ("Tell me the consequences of G7 knockdown in dream4-10-2", "perturbation_effect", {"subject": "G7"}),
+        ("List the perturbations in dream4-10-5", "describe_dataset", {"dataset": "dream4-10-5"}),
+        ("Which knockout should come next in the sachs experiment?", "next_experiment", {"dataset": "sachs"}),
     ],
 )  # fmt: skip
 def test_parse(question, intent, expected):
