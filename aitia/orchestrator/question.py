@@ -91,10 +91,11 @@ class ParsedQuestion(BaseModel):
 
 # ---------------------------------------------------------------------------- patterns
 _VERB = (r"(?:(?:regulat|control|activat|repress|inhibit|induc|driv|target|phosphorylat|suppress|stimulat|modulat"
-         r"|affect|influenc)(?:e|es|ed|s|ing|led|ling)?\b|act\w* on|signal\w* to)")  # fmt: skip
+         r"|affect|influenc|up-?regulat|down-?regulat)(?:e|es|ed|s|ing|led|ling)?\b|act\w* on|signal\w* to"
+         r"|(?:turn|switch)\w*\s+(?:on|off)\b)")  # fmt: skip
 _EXPERIMENT = re.compile(
     r"\b(?:experiments?|perturbations?|interventions?)\b.*\b(?:next|should|most informative|run|do|suggest|choose)\b"
-    r"|\b(?:what|which)\b.*\bshould\b.*\b(?:perturb|knock|inhibit|test)\w*"
+    r"|\b(?:what|which|where|how)\b.*\bshould\b.*\b(?:perturb|knock|inhibit|test|interven)\w*"
     r"|\b(?:experiments?|perturbations?|interventions?)\b.*\b(?:best|resolve|informative|recommend\w*|priorit\w*)\b"
     r"|\b(?:suggest|recommend|propose)\w*\b.*\b(?:experiment|perturbation|intervention)s?\b"
     r"|\bnext\s+(?:experiment|perturbation|intervention|knock\w*|screen)s?\b"
@@ -106,7 +107,9 @@ _COMPARE = re.compile(
     r"\bcompar\w*\b|\b(?:vs\.?|versus)\b|\bagree\w*\s+with\b|\bhow (?:good|well|accurate)\b.*\b(?:learn|graph|network)"
     r"|\blearned\b.*\b(?:graph|network)\b.*\b(?:against|consensus|reference|gold)\b"
     r"|\b(?:evaluat|assess|scor|benchmark)\w*\b.*\b(?:graph|network)\b.*\bagainst\b"
-    r"|\b(?:graph|network)\b.*\bagainst\s+(?:the\s+|its\s+)?(?:gold|consensus|reference|truth)",
+    r"|\b(?:graph|network)\b.*\bagainst\s+(?:the\s+|its\s+)?(?:gold|consensus|reference|truth)"
+    r"|\b(?:evaluat|assess|scor|benchmark)\w*\b.*\bagainst\b.*\b(?:graph|network|consensus|reference|gold|truth)\b"
+    r"|\b(?:graph|network)\b.*\b(?:any good|good enough|accura\w*|quality|reliab\w*)\b",
     re.IGNORECASE,
 )
 _DESCRIBE = re.compile(

@@ -48,6 +48,10 @@ from aitia.orchestrator.question import ParsedQuestion, parse_question, parse_qu
         ("Tell me the consequences of G7 knockdown in dream4-10-2", "perturbation_effect", {"subject": "G7"}),
         ("List the perturbations in dream4-10-5", "describe_dataset", {"dataset": "dream4-10-5"}),
         ("Which knockout should come next in the sachs experiment?", "next_experiment", {"dataset": "sachs"}),
+        ("What does SOX2 turn on?", "targets", {"subject": "SOX2"}),
+        ("Where should I intervene next to learn the sachs network?", "next_experiment", {"dataset": "sachs"}),
+        ("Benchmark notears against the consensus graph on sachs.", "compare_graphs", {"reference": "consensus"}),
+        ("Is the correlation graph for dream4-10-2 any good?", "compare_graphs", {"dataset": "dream4-10-2"}),
     ],
 )  # fmt: skip
 def test_parse(question, intent, expected):
