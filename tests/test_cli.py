@@ -237,3 +237,16 @@ def test_datasets_show_says_how_aitia_reads_a_data_file(tmp_path):
     assert out["name"] == "phospho.csv" and out["n_samples"] == 7466 and out["truths"] == []
     groups = {(g["context"], g["perturbation"]) for g in out["groups"]}
     assert ("cd3cd28", "Mek") in groups and ("cd3cd28", "control") in groups
+
+
+def test_predict_takes_expression_data_or_an_effect_table(tmp_path):
+    data = _sachs_table(tmp_path / "phospho.csv")
+    res = runner.invoke(app, ["predict", "--dataset", str(data), "--perturbation-column", "inhibitor",
+                              "--context-column", "condition", "--method", "mean", "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)[0]["method"] == "mean"
+    long = tmp_path / "screen.csv"  # a long label table is read as effects, not as expression
+    long.write_text("perturbation,gene,label\n" + "".join(f"P{i},G{j},{(i + j) % 2}\n" for i in range(6) for j in range(4)))
+    res = runner.invoke(app, ["predict", "--dataset", str(long), "--method", "mean", "--json"])
+    assert res.exit_code == 0, res.output
+

@@ -121,8 +121,13 @@ def learn(
 @app.command()
 def predict(
     dataset: str = typer.Option(
-        ..., "--dataset", help="Built-in dataset, or an .h5ad / effect-table CSV path."
+        ...,
+        "--dataset",
+        help="Built-in dataset, your expression data (.h5ad, samples x genes table) or a long effect table "
+        "(perturbation or pert, gene, label / effect columns).",
     ),
+    perturbation_column: str = perturbation_column_option(),
+    context_column: str = context_column_option(),
     method: str = typer.Option(
         "context_transfer",
         "--method",
@@ -147,22 +152,19 @@ def predict(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Predict held-out perturbation effects and print per-gene AUROC, direction accuracy and top-DE Pearson r."""
+    from .. import datasets
     from ..causal import perturbation as P
     from ..causal.effects import EffectTable, effects_for_dataset, effects_from_adata
     from ..datasets import organism_of
 
     adata = None
-    path = Path(dataset)
-    if path.suffix == ".h5ad" and path.exists():
-        from ..datasets import read_h5ad
-
-        adata = read_h5ad(path)
-        effects = effects_from_adata(adata)
-    elif path.suffix in (".csv", ".tsv", ".parquet") and path.exists():
+    path = datasets.user_file(dataset)
+    if path is not None and _is_effect_table(path):
         effects = EffectTable.read(path)
+    elif path is not None:  # expression data: effects from its perturbations against its controls
+        adata = load_data(dataset, perturbation_column, context_column)
+        effects = effects_from_adata(adata)
     else:
-        from .. import datasets
-
         effects = effects_for_dataset(dataset)
         adata = datasets.load(dataset)
     prior_edges = prior_scores(
@@ -199,3 +201,22 @@ def predict(
     emit(f"perturbation prediction on {dataset} ({split})", rows, as_json)
     for line in skipped:  # on stderr, so --json output stays one JSON document
         typer.echo(f"skipped {line}", err=True)
+
+
+def _is_effect_table(path: Path) -> bool:
+    """A long (perturbation, gene, label / effect) table rather than a samples x genes expression table."""
+    import pandas as pd
+
+    if path.name.lower().endswith(".h5ad"):
+        return False
+    try:
+        if path.name.lower().endswith((".parquet", ".pq")):
+            import pyarrow.parquet as pq
+
+            columns = list(pq.read_schema(path).names)
+        else:
+            sep = "\t" if path.name.lower().endswith((".tsv", ".tsv.gz", ".tab", ".txt")) else ","
+            columns = list(pd.read_csv(path, sep=sep, nrows=0).columns)
+    except (OSError, ValueError, pd.errors.ParserError):
+        return False  # the expression reader says what is wrong with it
+    return "gene" in {str(c).strip().lower() for c in columns}
