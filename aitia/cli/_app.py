@@ -179,8 +179,8 @@ def context_column_option() -> Any:
     """The ``--context-column`` option of commands whose ``--dataset`` takes a data file."""
     return typer.Option(
         None, "--context-column",
-        help="For an expression table: the column naming each sample's context (cell line, condition); every other "
-        "column but the perturbation column must be a numeric gene.",
+        help="For a data file: the column (table) or obs column (.h5ad) naming each sample's context (cell line, "
+        "condition); in a table every other column but the perturbation column must be a numeric gene.",
     )  # fmt: skip
 
 

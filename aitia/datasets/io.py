@@ -56,6 +56,7 @@ def read_h5ad(
     perturbation_column: str = PERTURBATION_KEY,
     control_labels: Sequence[str] = DEFAULT_CONTROL_LABELS,
     backed: bool = False,
+    context_column: str | None = None,
 ) -> AnnData:
     """Read an AnnData file and bring it to the perturbation-data convention.
 
@@ -64,6 +65,7 @@ def read_h5ad(
         perturbation_column: obs column holding the target symbol(s) per sample.
         control_labels: labels meaning "unperturbed" (mapped to ``"control"``).
         backed: open in backed mode (``"r"``) so only requested rows are read from disk.
+        context_column: obs column naming each sample's context (cell line, condition), when it is not ``context``.
     """
     path = _require_file(path)
     try:
@@ -76,6 +78,12 @@ def read_h5ad(
             "Pass perturbation_column=... (CLI: --perturbation-column) naming the per-sample target column."
         )
     adata.obs[PERTURBATION_KEY] = _map_controls(adata.obs[perturbation_column], control_labels)
+    if context_column:
+        if context_column not in adata.obs.columns:
+            raise DataValidationError(
+                f"{path.name}: obs has no column {context_column!r} (columns: {list(adata.obs.columns)[:12]})."
+            )
+        adata.obs["context"] = adata.obs[context_column].astype(str).to_numpy()
     adata.uns.setdefault("aitia", {})["source_file"] = str(path)
     return validate_perturbation_data(adata)
 
@@ -164,7 +172,7 @@ def read_data(path: str | Path, perturbation_column: str = PERTURBATION_KEY,
     Args:
         path: the file.
         perturbation_column: obs column (h5ad) or table column naming each sample's perturbed gene(s).
-        context_column: table column naming each sample's context (cell line, condition); h5ad files keep theirs.
+        context_column: column (table) or obs column (.h5ad) naming each sample's context (cell line, condition).
 
     Example:
         >>> import tempfile, os
@@ -175,11 +183,7 @@ def read_data(path: str | Path, perturbation_column: str = PERTURBATION_KEY,
     """
     name = Path(path).name.lower()
     if name.endswith(H5AD_SUFFIXES):
-        if context_column:
-            raise DataValidationError(
-                f"{Path(path).name}: an .h5ad file keeps its contexts in obs['context']."
-            )
-        return read_h5ad(path, perturbation_column=perturbation_column)
+        return read_h5ad(path, perturbation_column=perturbation_column, context_column=context_column)
     if name.endswith(TABLE_SUFFIXES):
         return read_table(path, perturbation_column=perturbation_column, context_column=context_column)
     raise DataValidationError(

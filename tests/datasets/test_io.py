@@ -132,3 +132,16 @@ def test_a_data_file_is_a_dataset_without_shipped_truths(tmp_path):
         datasets.load("my-screen")
     with pytest.raises(DataValidationError, match="unknown data file type"):
         datasets.read_data(_table(tmp_path, "x.json", "{}"))
+
+
+def test_an_h5ad_with_its_own_column_names(tmp_path):
+    ad = AnnData(np.arange(12, dtype=np.float32).reshape(6, 2), var=pd.DataFrame(index=["A", "B"]))
+    ad.obs["target_gene"] = ["non-targeting", "non-targeting", "A", "A", "non-targeting", "A"]
+    ad.obs["cell_line"] = ["K562"] * 3 + ["HepG2"] * 3
+    ad.obs.index = [f"c{i}" for i in range(6)]
+    ad.write_h5ad(tmp_path / "screen.h5ad")
+    got = datasets.read_data(tmp_path / "screen.h5ad", perturbation_column="target_gene", context_column="cell_line")
+    assert got.obs["perturbation"].tolist()[:3] == ["control", "control", "A"]
+    assert sorted(set(got.obs["context"])) == ["HepG2", "K562"]
+    with pytest.raises(DataValidationError, match="no column 'line'"):
+        datasets.read_data(tmp_path / "screen.h5ad", perturbation_column="target_gene", context_column="line")
