@@ -166,6 +166,11 @@ DATASET_HELP = ("Built-in dataset (`aitia datasets list`), or your own data: an 
                 "(CSV/TSV/parquet; samples x genes plus a perturbation column).")  # fmt: skip
 
 
+def dataset_option(help: str, default: Any = None) -> Any:
+    """A ``--dataset`` option (``default=...`` makes it required)."""
+    return typer.Option(default, "--dataset", help=help)
+
+
 def perturbation_column_option() -> Any:
     """The ``--perturbation-column`` option of commands whose ``--dataset`` takes a data file."""
     return typer.Option(

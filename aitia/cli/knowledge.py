@@ -15,6 +15,7 @@ from ._app import (
     app,
     console,
     context_column_option,
+    dataset_option,
     emit,
     err_console,
     genes_app,
@@ -188,10 +189,8 @@ def evidence(
 @app.command()
 def hypothesize(
     genes: str = typer.Option(None, "--genes", help="Comma-separated genes."),
-    dataset: str = typer.Option(
-        None,
-        "--dataset",
-        help="Use the measured genes of a built-in dataset or of your data file (.h5ad, table).",
+    dataset: str = dataset_option(
+        "Use the measured genes of a built-in dataset or of your data file (.h5ad, table)."
     ),
     perturbation_column: str = perturbation_column_option(),
     context_column: str = context_column_option(),

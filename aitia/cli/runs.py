@@ -15,6 +15,7 @@ from ._app import (
     config_app,
     console,
     context_column_option,
+    dataset_option,
     load_data,
     perturbation_column_option,
     register_file,
@@ -93,10 +94,8 @@ def ask(
     ),
     llm: str = typer.Option(None, "--llm", help="openai | local | none (default: from settings)."),
     max_steps: int = typer.Option(12, "--max-steps", min=1, max=50, help="Agent step limit."),
-    dataset: str = typer.Option(
-        None,
-        "--dataset",
-        help="Your data file (.h5ad, table): questions that name no dataset are about it (measured answers first).",
+    dataset: str = dataset_option(
+        "Your data file (.h5ad, table): questions that name no dataset are about it (measured answers first)."
     ),
     perturbation_column: str = perturbation_column_option(),
     context_column: str = context_column_option(),
@@ -125,9 +124,7 @@ def mcp(
         "--run-dir",
         help="The run that holds handles and the trace (default: $AITIA_HOME/runs/mcp-...).",
     ),
-    dataset: str = typer.Option(
-        None, "--dataset", help="Your data file (.h5ad, table), served as a dataset named after the file."
-    ),
+    dataset: str = dataset_option("Your data file (.h5ad, table), served as a dataset named after the file."),
     perturbation_column: str = perturbation_column_option(),
     context_column: str = context_column_option(),
 ) -> None:
