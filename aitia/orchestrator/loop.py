@@ -24,6 +24,7 @@ import numpy as np
 from anndata import AnnData
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from ..causal.acquisition import DEFAULT_STRATEGY
 from ..config import get_settings
 from ..errors import AitiaError
 from ..run import Run, write_atomic
@@ -42,9 +43,10 @@ class LoopConfig(BaseModel):
     initial_reveal: int = Field(default=1, ge=1, description="Intervened genes revealed before round 0.")
     per_round: int = Field(default=1, ge=1, description="Perturbations revealed per round.")
     acquisition: str = Field(
-        default="information_gain",
+        default=DEFAULT_STRATEGY,
         description="How the active arm picks experiments (see aitia.causal.acquisition.available()); the "
-        "default is the one benchmarks/acquisition.py found never worse than random.",
+        "default (aitia.causal.acquisition.DEFAULT_STRATEGY) is the one benchmarks/acquisition.py found never worse "
+        "than random.",
     )
     predictor: str = Field(
         default="context_transfer", description="Perturbation-effect predictor ('' to skip)."

@@ -617,7 +617,8 @@ class ToolBox:
     @capped
     def suggest_experiments(self, dataset: str, handles: list[str] | None = None, candidates: list[str] | None = None,
                             k: int = 3) -> SuggestionResult:  # fmt: skip
-        """Which perturbations would most reduce uncertainty: where sources disagree and predictions are unsure.
+        """Which perturbations would teach most: the expected information of each candidate's outgoing edges (and
+        two-step reach) under the current scores, the loop's default strategy (benchmarked against random picks).
 
         Args:
             dataset: dataset name.
@@ -633,9 +634,10 @@ class ToolBox:
         if not mats:  # nothing learned yet
             return SuggestionResult(suggestions=[ExperimentSuggestion(perturbation=g, score=0.0,
                                     reason="no model yet: uninformed choice") for g in cands[:k]])  # fmt: skip
+        from ..causal.acquisition import DEFAULT_STRATEGY
         from ..causal.acquisition import get as get_strategy
 
-        ranked = get_strategy("disagreement", diversity=0.0).rank(mats, genes, cands, k)
+        ranked = get_strategy(DEFAULT_STRATEGY).rank(mats, genes, cands, k)
         return SuggestionResult(
             suggestions=[
                 ExperimentSuggestion(perturbation=x.perturbation, score=x.score, reason=x.reason)

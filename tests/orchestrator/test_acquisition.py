@@ -101,3 +101,16 @@ def test_ties_are_broken_at_random_not_by_the_candidates_order(name):
     flat = [np.full((8, 8), 0.5)]
     picks = {A.get(name, seed=s).rank(flat, GENES, GENES, k=1)[0].perturbation for s in range(20)}
     assert len(picks) > 3
+
+
+def test_the_tool_and_the_loop_choose_experiments_by_one_default_rule(tmp_path):
+    from aitia.causal.acquisition import DEFAULT_STRATEGY
+    from aitia.orchestrator.loop import LoopConfig
+    from aitia.run import Run
+    from aitia.tools import ToolBox
+
+    assert LoopConfig(dataset="sachs").acquisition == DEFAULT_STRATEGY == "information_gain"
+    tb = ToolBox(run=Run.create(tmp_path / "run", {"kind": "test"}))
+    tb.learn_graph("sachs", method="correlation")
+    picks = tb.suggest_experiments("sachs", k=2).suggestions
+    assert len(picks) == 2 and all("expected information" in p.reason for p in picks)
