@@ -218,6 +218,22 @@ def register_file(dataset: str, perturbation_column: str, context_column: str | 
     return datasets.register_data(name, load_data(dataset, perturbation_column, context_column))
 
 
+def warn_unknown_genes(names: list[str], consequence: str) -> None:
+    """One warning line on stderr per name that is no gene, alias, family, messenger or yeast gene (a typo is never
+    silent), with "did you mean"."""
+    from ..knowledge.genes import get_resolver
+
+    resolver = get_resolver()
+    for name in names:
+        if resolver.resolve(name).match == "none" and not resolver.yeast_line(name):
+            close = resolver.suggest(name)
+            err_console.print(
+                f"[yellow]warning:[/] {name!r} is no known gene, alias, family or messenger; {consequence}."
+                + (f" Did you mean {', '.join(close)}?" if close else ""),
+                highlight=False,
+            )
+
+
 def announce_backend(requested: str | None) -> None:
     """Say once, on stderr, when an LLM backend that goes online was chosen by the implicit rule."""
     from ..config import get_settings

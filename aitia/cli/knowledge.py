@@ -17,7 +17,6 @@ from ._app import (
     context_column_option,
     dataset_option,
     emit,
-    err_console,
     genes_app,
     load_data,
     output_dir,
@@ -25,6 +24,7 @@ from ._app import (
     priors_app,
     split_csv,
     table,
+    warn_unknown_genes,
     working,
 )
 
@@ -144,17 +144,8 @@ def evidence(
 ) -> None:
     """Evidence that perturbing SOURCE changes TARGET: passages, extracted claims, curated edges, support score."""
     from ..knowledge.evidence import evidence_for
-    from ..knowledge.genes import get_resolver
 
-    resolver = get_resolver()
-    for name in (source, target):  # a typo still gets passages, but never silently
-        if resolver.resolve(name).match == "none" and not resolver.yeast_line(name):
-            close = resolver.suggest(name)
-            err_console.print(
-                f"[yellow]warning:[/] {name!r} is no known gene, alias, family or messenger; its evidence rests on "
-                "text search alone." + (f" Did you mean {', '.join(close)}?" if close else ""),
-                highlight=False,
-            )
+    warn_unknown_genes([source, target], "its evidence rests on text search alone")
     st = built_store(store, enabled=not no_store)
     summary = evidence_for(source, target, context=context, store=st)
     if as_json:
@@ -215,6 +206,7 @@ def hypothesize(
         out = output_dir(out, force, ("hypotheses.json", "scores.csv"))
     announce_backend(llm)
     gene_list = split_csv(genes) or []
+    warn_unknown_genes(gene_list, "no knowledge can speak about it")
     adata = None
     if dataset:
         adata = load_data(dataset, perturbation_column, context_column)

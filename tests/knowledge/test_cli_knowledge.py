@@ -58,5 +58,7 @@ def test_evidence_warns_about_a_name_that_is_no_gene():
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())
     assert "'MAKP1' is no known gene" in text and "Did you mean MAPK1" in text
+    res = runner.invoke(app, ["hypothesize", "--genes", "MAKP1,MAPK3", "--llm", "none", "--no-rag"])
+    assert res.exit_code == 0 and "'MAKP1' is no known gene" in " ".join(res.output.split()), res.output
     res = runner.invoke(app, ["evidence", "PIP3", "Akt", "--no-store"])  # a messenger and a family: no warning
     assert res.exit_code == 0 and "warning" not in res.output, res.output
