@@ -515,6 +515,6 @@ def rerender_report(run_dir: str | Path, adata: AnnData | None = None) -> tuple[
                 "(rerender_report(run_dir, adata=...))."
             )
         adata = datasets.load(config.dataset)
-    return write_report(
-        run, config, rounds, scores, datasets.reference_graphs(config.dataset), dataset_truth(adata), hs
-    )
+    known_graphs = config.dataset in datasets.list_datasets() or Path(config.dataset).is_file()
+    gold = datasets.reference_graphs(config.dataset) if known_graphs else {}  # data passed from Python: none
+    return write_report(run, config, rounds, scores, gold, dataset_truth(adata), hs)

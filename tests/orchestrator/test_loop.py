@@ -317,3 +317,16 @@ def test_resuming_on_other_data_is_refused(tmp_path, sim):
     with pytest.raises(AitiaError, match="data differ from those this run started with"):
         run_loop(cfg, tmp_path / "run", adata=edited, gold=gold)
     assert len(Run.open(tmp_path / "run").events("data")) == 1
+
+
+def test_a_report_of_data_passed_from_python_re_renders_with_the_data(tmp_path, sim):
+    from aitia.errors import AitiaError
+    from aitia.orchestrator.loop import rerender_report
+
+    adata, gold = sim
+    cfg = LoopConfig(**{**CFG, "rounds": 0, "learners": ["correlation"], "predictor": ""})
+    run_loop(cfg, tmp_path / "run", adata=adata, gold=gold)
+    with pytest.raises(AitiaError, match="re-render it there"):
+        rerender_report(tmp_path / "run")
+    md, _ = rerender_report(tmp_path / "run", adata=adata)
+    assert md.exists()
