@@ -239,7 +239,13 @@ def find_genes(question: str, dataset: str | None = None) -> list[GeneMention]:
         low = tok.lower()
         if low in datasets.list_datasets() or (low.startswith("dream") and aliases_text):
             continue
-        if low in vocab:
+        # an English word written as a word ("max", "set", "Rest") is not the measured gene of that name (MAX)
+        worded = (
+            tok != vocab.get(low)
+            and (tok == low or tok[:1].isupper() and tok[1:].islower())
+            and _is_word(tok)
+        )
+        if low in vocab and not worded:
             var = vocab[low]
             syms = [] if var in in_silico else r.resolve(var).symbols
             found.append((m.start(), GeneMention(text=tok, name=var, symbols=syms, known=True)))

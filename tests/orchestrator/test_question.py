@@ -101,3 +101,26 @@ def test_llm_parse_is_validated_by_the_same_schema_and_resolver():
     for bad in (RuntimeError("endpoint down"), {"intent": "not-an-intent"}):
         q = parse_question_llm("What regulates MYC?", _StructuredModel(bad))
         assert q.intent == "regulators" and q.subject == "MYC"
+
+
+def test_english_words_are_not_the_measured_genes_of_that_name():
+    """A user's genome-wide data measure MAX, SET, REST: the words 'max', 'set', 'rest' in a question are words."""
+    import numpy as np
+    import pandas as pd
+    from anndata import AnnData
+
+    from aitia import datasets
+
+    ad = AnnData(np.random.default_rng(0).random((8, 5)).astype("float32"),
+                 var=pd.DataFrame(index=["SET", "MAX", "CAT", "REST", "MYC"]))  # fmt: skip
+    ad.obs["perturbation"] = ["control"] * 4 + ["MAX"] * 4
+    ad.obs.index = [f"c{i}" for i in range(8)]
+    datasets.register_data("word-genes", ad)
+    try:
+        assert [g.name for g in parse_question("Does MAX regulate MYC?").genes] == ["MAX", "MYC"]
+        p = parse_question("What is the max effect of knocking down MYC?")
+        assert p.intent == "perturbation_effect" and p.subject == "MYC"
+        assert parse_question("What happens at rest when MAX is knocked down?").subject == "MAX"
+        assert parse_question("Can you set the next experiment?").genes == []
+    finally:
+        datasets.unregister_data("word-genes")
