@@ -623,14 +623,21 @@ class ToolBox:
         Args:
             dataset: dataset name.
             handles: score handles to compare (learned graphs, hypotheses; default: every scores handle of this run; at most 10).
-            candidates: genes that could be perturbed (default: every measured gene; at most 200).
+            candidates: genes that could be perturbed (default: every measured gene not yet perturbed in the data; at
+                most 200).
             k: number of suggestions (at most 20).
         """
         adata = self._dataset(dataset)
         genes = [str(g) for g in adata.var_names]
         handles = handles or [h for h in self.run.objects if h.startswith(("scores", "hypotheses"))]
         mats = [self.run.get(h).reindex(genes, 0.0).values for h in handles]
-        cands = self._match_genes(dataset, candidates) if candidates else genes
+        if candidates:
+            cands = self._match_genes(dataset, candidates)
+        else:  # what the data already hold is no experiment to suggest
+            from ..datasets import split_targets
+
+            done = {t for p in set(adata.obs["perturbation"].astype(str)) for t in split_targets(p)}
+            cands = [g for g in genes if g not in done] or genes
         if not mats:  # nothing learned yet
             return SuggestionResult(suggestions=[ExperimentSuggestion(perturbation=g, score=0.0,
                                     reason="no model yet: uninformed choice") for g in cands[:k]])  # fmt: skip

@@ -114,3 +114,5 @@ def test_the_tool_and_the_loop_choose_experiments_by_one_default_rule(tmp_path):
     tb.learn_graph("sachs", method="correlation")
     picks = tb.suggest_experiments("sachs", k=2).suggestions
     assert len(picks) == 2 and all("expected information" in p.reason for p in picks)
+    perturbed = {"Akt", "PKC", "PIP2", "Mek", "PIP3", "PKA"}  # in the data already: no experiment to suggest
+    assert not {p.perturbation for p in tb.suggest_experiments("sachs", k=5).suggestions} & perturbed
