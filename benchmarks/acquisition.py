@@ -103,9 +103,8 @@ def _curve(
     if x_all.min() >= 0 and x_all.max() > 50:  # counts: log-normalise
         x_all = np.log1p(x_all / np.maximum(x_all.sum(1, keepdims=True), 1) * 1e4)
     evaluation: set[str] = set()
-    if (
-        fixed_pool > 0
-    ):  # a fixed evaluation pool, never offered: what is scored no longer depends on the picks
+    # a fixed evaluation pool, never offered: what is scored no longer depends on the picks
+    if fixed_pool > 0:
         n_eval = max(2, int(round(fixed_pool * len(pool))))
         evaluation = {
             str(s) for s in np.random.default_rng(10_000 + seed).choice(pool, n_eval, replace=False)

@@ -136,9 +136,8 @@ def run_kemmeren_unlabelled(method: str, device: str = "cpu", seeds: int = 3, n_
                 i, n_unlabelled, seed, with_revealed=":row-wise" not in method
             )
             genes = [str(g) for g in adata.var_names]
-            if method.endswith(
-                ":shuffled-unlabelled"
-            ):  # the control that must fail: shifts on the wrong genes
+            # the control that must fail: shifts on the wrong genes
+            if method.endswith(":shuffled-unlabelled"):
                 rows = np.isin(adata.obs["perturbation"].astype(str).to_numpy(), extra)
                 x = np.asarray(adata.X).copy()
                 x[rows] = x[rows][:, np.random.default_rng([seed, i]).permutation(len(genes))]

@@ -95,9 +95,7 @@ def run(data: str, task: str, method: str, k: int | None = None, seed: int = 0, 
     elif method == "random":
         pred = P.get("mean").fit(train).predict(queries)
         pred.label_rows = np.random.default_rng(seed).random(pred.label_rows.shape).astype(np.float32)
-    elif (
-        method == "transfer only"
-    ):  # the multi-line baseline: the other lines' label of the same pair, else majority
+    elif method == "transfer only":  # multi-line baseline: the other lines' label of the pair, else majority
         pred = P.get("mean").fit(train).predict(queries)
         frame = train.to_frame()
         other = frame[frame["context"] != line].groupby(["perturbation", "gene"])["label"].mean().unstack()

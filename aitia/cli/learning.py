@@ -155,7 +155,6 @@ def predict(
     from .. import datasets
     from ..causal import perturbation as P
     from ..causal.effects import EffectTable, effects_for_dataset, effects_from_adata
-    from ..datasets import organism_of
 
     adata = None
     path = datasets.user_file(dataset)
@@ -168,7 +167,7 @@ def predict(
         effects = effects_for_dataset(dataset)
         adata = datasets.load(dataset)
     prior_edges = prior_scores(
-        prior, effects.genes, organism=organism_of(adata) if adata is not None else "human"
+        prior, effects.genes, organism=datasets.organism_of(adata) if adata is not None else "human"
     )
     gene_feats = None
     if features:

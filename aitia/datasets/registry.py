@@ -253,7 +253,7 @@ def register_data(name: str, adata: AnnData, description: str | None = None, ref
     adata.uns["aitia"] = {**(adata.uns.get("aitia") or {}), "dataset": name, "organism": organism}
     truths = ["reference"] if reference is not None else []
     _REGISTRY[name] = _Entry(
-        data_info(name, adata, description, truths),
+        data_info(name, adata, description, truths, organism),
         lambda **kw: _user_copy(name, adata, kw),
         lambda which="reference": reference,  # type: ignore[arg-type,return-value]
         "reference",
@@ -268,9 +268,8 @@ def register_data(name: str, adata: AnnData, description: str | None = None, ref
     return name
 
 
-def data_info(
-    name: str, adata: AnnData, description: str | None = None, truths: list[str] | None = None
-) -> DatasetInfo:
+def data_info(name: str, adata: AnnData, description: str | None = None, truths: list[str] | None = None,
+              organism: str | None = None) -> DatasetInfo:  # fmt: skip
     """The description of the user's data (what ``aitia datasets show FILE`` and :func:`register_data` report).
 
     Example:
@@ -283,7 +282,7 @@ def data_info(
         else []
     )
     source = str((adata.uns.get("aitia") or {}).get("source_file", "data passed from Python"))
-    return DatasetInfo(name=name, description=description or f"user data ({source})", organism=organism_of(adata),
+    return DatasetInfo(name=name, description=description or f"user data ({source})", organism=organism or organism_of(adata),
                        n_samples=int(adata.n_obs), n_genes=int(adata.n_vars), interventions=", ".join(kinds) or "none",
                        truths=truths or [], source=source)  # fmt: skip
 

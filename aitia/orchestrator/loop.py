@@ -168,12 +168,11 @@ def data_fingerprint(adata: AnnData) -> str:
     import scipy.sparse as sp
 
     x = adata.X
-    sums = np.asarray(x.sum(0)).ravel() if sp.issparse(x) else np.asarray(x, dtype=np.float64).sum(0)
-    squares = (
-        np.asarray(x.multiply(x).sum(0)).ravel()
-        if sp.issparse(x)
-        else (np.asarray(x, np.float64) ** 2).sum(0)
-    )
+    if sp.issparse(x):
+        sums, squares = np.asarray(x.sum(0)).ravel(), np.asarray(x.multiply(x).sum(0)).ravel()
+    else:
+        x = np.asarray(x, dtype=np.float64)
+        sums, squares = x.sum(0), (x**2).sum(0)
     groups = adata.obs.groupby(["context", "perturbation"], observed=True).size()
     h = hashlib.sha1()
     for part in (adata.shape, list(adata.var_names), sorted(map(str, groups.items())),
@@ -507,14 +506,13 @@ def rerender_report(run_dir: str | Path, adata: AnnData | None = None) -> tuple[
     scores = {p.stem: EdgeScores.load(p, name=p.stem) for p in sorted((run.path / "scores").glob("*.csv"))}
     if not scores:
         raise AitiaError(f"{run_dir} has no saved scores; rerun `aitia loop --out {run_dir}` to finish it.")
+    known = config.dataset in datasets.list_datasets() or Path(config.dataset).is_file()
     if adata is None:
-        known = config.dataset in datasets.list_datasets() or Path(config.dataset).is_file()
         if not known:
             raise AitiaError(
                 f"{run_dir} was run on data passed from Python ({config.dataset!r}); re-render it there "
                 "(rerender_report(run_dir, adata=...))."
             )
         adata = datasets.load(config.dataset)
-    known_graphs = config.dataset in datasets.list_datasets() or Path(config.dataset).is_file()
-    gold = datasets.reference_graphs(config.dataset) if known_graphs else {}  # data passed from Python: none
+    gold = datasets.reference_graphs(config.dataset) if known else {}  # data passed from Python: none
     return write_report(run, config, rounds, scores, gold, dataset_truth(adata), hs)

@@ -489,10 +489,8 @@ class ToolBox:
                     f"Prior {prior_handle} shares no genes with {dataset}; propose hypotheses on its genes."
                 )
         est = learners.get(method)
-        split = datasets.training_labels(dataset)
-        labels = None
-        if est.uses_labels:
-            labels = split or self.interventional_truth(dataset).labels
+        split = datasets.training_labels(dataset) if est.uses_labels else None
+        labels = (split or self.interventional_truth(dataset).labels) if est.uses_labels else None
         scores = est.fit(adata, prior=prior, labels=labels).predict_scores()
         metrics = {}
         truths: dict[str, Any] = dict(datasets.evaluation_truths(dataset))

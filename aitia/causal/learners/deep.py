@@ -143,9 +143,8 @@ class DeepLearner(BaseLearner):
         a = np.zeros((p, p), np.float32)
         a[np.repeat(np.arange(p), k), nn_idx.ravel()] = 1.0
         a = np.maximum(a, a.T)
-        if (
-            self.prior_ is not None and (self.prior_ > 0).any()
-        ):  # the prior's edges mixed in, not replacing the data's
+        # the prior's edges are mixed in, not replacing the data's
+        if self.prior_ is not None and (self.prior_ > 0).any():
             w = self.prior_graph_weight
             a = w * ((self.prior_ + self.prior_.T) > 0).astype(np.float32) + (1.0 - w) * a
         a += np.eye(p, dtype=np.float32)

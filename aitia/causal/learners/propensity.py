@@ -204,9 +204,8 @@ class PropensityLearner(BaseLearner):
             if INTERVENTION_KEY in adata.obs
             else np.full(len(pert), "")
         )
-        non_node = set(
-            pert[np.isin(itype, list(NON_NODE_INTERVENTIONS))]
-        )  # multifactorial, stimuli: no source
+        # multifactorial rows and stimuli have no source gene
+        non_node = set(pert[np.isin(itype, list(NON_NODE_INTERVENTIONS))])
         names = [n for n in dict.fromkeys(pert) if n != CONTROL and n not in non_node]
         if len(ctrl) < 3 or not names:
             return zeros
@@ -230,17 +229,15 @@ class PropensityLearner(BaseLearner):
             return zeros
         y_given = np.concatenate([g[0] for g in given]) if given else np.array([])
         d = shift[derived]
-        off_diagonal = labels.values.astype(
-            np.float64
-        )  # a gene's own perturbation is not a response here either
+        # a gene's own perturbation is not a response here either
+        off_diagonal = labels.values.astype(np.float64)
         for k, src in enumerate(labels.sources):
             if src in cols:
                 off_diagonal[k, cols[src]] = np.nan
         known_given = ~np.isnan(off_diagonal)
         given_rate = float(np.nanmean(off_diagonal)) if known_given.any() else float("nan")
-        if (
-            len(np.unique(y_given)) == 2
-        ):  # revealed rows with data: where their shifts agree best with their labels
+        # revealed rows with data: the threshold where their shifts agree best with their labels
+        if len(np.unique(y_given)) == 2:
             z_given = np.concatenate([g[1] for g in given])
             grid = np.unique(np.quantile(z_given, np.linspace(0.02, 0.995, 80)))
             kappa = [cohen_kappa_score(y_given, z_given >= t) for t in grid]
