@@ -48,8 +48,10 @@ def expression_breadth(
         organism: ``human`` or ``yeast`` (a registry organism such as "S. cerevisiae" is understood).
         embedding: embedding spec (default ``AITIA_EMBEDDING``, offline MiniLM).
     """
-    organism = "yeast" if any(w in organism.lower() for w in ("yeast", "cerevisiae")) else "human"
     from .gene_features import text_features
+    from .genes import resolver_organism
+
+    organism = resolver_organism(organism)
 
     feats = text_features(genes, embedding=embedding, organism=organism)
     protos = _prototype_vectors(str(feats.meta.get("embedding")))

@@ -319,6 +319,8 @@ class GeneResolver:
 
     def _resolve_yeast(self, q: str) -> GeneResolution | None:
         orfs = sorted(self._yeast_lookup.get(q.upper(), ()))
+        if not orfs and len(q) > 3 and q[-1] == "p" and q[0].isupper():
+            orfs = sorted(self._yeast_lookup.get(q[:-1].upper(), ()))  # the protein of a yeast gene: Ste5p (STE5)
         if not orfs:
             return None
         names = [self.yeast[o] for o in orfs]
@@ -663,6 +665,16 @@ def _corpus_common_words() -> frozenset[str]:
     except FileNotFoundError:  # pragma: no cover - package data always shipped
         return frozenset()
     return frozenset(w for w, c in counts.items() if c >= 3)
+
+
+def resolver_organism(organism: str) -> Organism:
+    """The resolver's organism for an organism as the registry or the data write it ("S. cerevisiae" -> yeast).
+
+    Example:
+        >>> resolver_organism("S. cerevisiae"), resolver_organism("human"), resolver_organism("in silico")
+        ('yeast', 'human', 'human')
+    """
+    return "yeast" if any(w in organism.lower() for w in ("yeast", "cerevisiae")) else "human"
 
 
 def guess_organism(genes: Sequence[str]) -> str:

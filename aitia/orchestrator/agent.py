@@ -274,12 +274,12 @@ class Planner:
 
     def _measured_sentence(self, ds: str, method: str, e: Any, ev: str | None) -> None:
         verb = "shifts" if e.significant else "does not significantly shift"
-        how = f"{intervention_label(e.intervention_type)} of {e.source}" + (
+        how = f"{intervention_label(e.intervention_type)} of {_named(ds, e.source)}" + (
             f" ({e.reagent})" if e.reagent else ""
         )
         stats = ", ".join(x for x in (f"effect {e.effect:+.3f}", _q(e.qvalue), f"{method} test") if x)
         self._say("measured", f"Measured in {ds}: {how} in context {e.context} (n = {e.n_cells} samples vs controls) "
-                  f"{verb} {e.target} ({stats}).", ev)  # fmt: skip
+                  f"{verb} {_named(ds, e.target)} ({stats}).", ev)  # fmt: skip
 
     def _reference_sentence(self, ds: str, e: Any, ev: str | None) -> None:
         if not e.references:
@@ -489,6 +489,19 @@ class Planner:
         self._say("measured", f"{ds}: {d.n_samples} samples of {len(d.genes)} genes ({_list(d.genes, 12)}); "
                   f"{len(d.perturbations)} interventions ({_list(d.perturbations, 10)}); contexts: "
                   f"{_list(d.contexts, 6)}; truths: {', '.join(d.truths) or 'none shipped (its interventions are tested against its controls)'}.", ev)  # fmt: skip
+
+
+def _named(ds: str, gene: str) -> str:
+    """A measured name as a biologist reads it: a yeast ORF with its standard name ("YDR103W (STE5)")."""
+    from .. import datasets
+    from ..knowledge.genes import get_resolver, resolver_organism
+
+    try:
+        yeast = resolver_organism(datasets.info(ds).organism) == "yeast"
+    except AitiaError:
+        return gene
+    standard = get_resolver().yeast.get(gene, gene) if yeast else gene
+    return f"{gene} ({standard})" if standard != gene else gene
 
 
 def _sentence_about(text: str, names: list[str]) -> str:

@@ -17,9 +17,12 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from ..knowledge.genes import Organism
 
 logger = logging.getLogger(__name__)
 
@@ -219,6 +222,7 @@ def find_genes(question: str, dataset: str | None = None) -> list[GeneMention]:
     from ..knowledge.genes import get_resolver
 
     _sync_caches()
+    organism = _organism(dataset)
     vocab = dict(_question_vocabulary())
     reagents: dict[str, tuple[str, str]] = {}
     names = [n for n in datasets.list_datasets() if datasets.rules(n).names_in_questions]
@@ -247,12 +251,12 @@ def find_genes(question: str, dataset: str | None = None) -> list[GeneMention]:
         )
         if low in vocab and not worded:
             var = vocab[low]
-            syms = [] if var in in_silico else r.resolve(var).symbols
+            syms = [] if var in in_silico else r.resolve(var, organism).symbols
             found.append((m.start(), GeneMention(text=tok, name=var, symbols=syms, known=True)))
             continue
         if low in reagents:
             target = reagents[low][0]
-            found.append((m.start(), GeneMention(text=tok, name=target, symbols=r.resolve(target).symbols, known=True,
+            found.append((m.start(), GeneMention(text=tok, name=target, symbols=r.resolve(target, organism).symbols, known=True,
                                                  via_reagent=tok)))  # fmt: skip
             continue
         if tok.isdigit():
@@ -265,7 +269,7 @@ def find_genes(question: str, dataset: str | None = None) -> list[GeneMention]:
             continue  # "a NOTEARS graph", "GES on sachs": a method, not a gene
         if tok[0].isupper() and tok[1:].islower() and _is_word(tok):
             continue  # a capitalised English word ("Can", "Does") is not the alias it may also be
-        res = r.resolve(tok)
+        res = r.resolve(tok, organism)
         if res.symbols and res.match != "non-gene":
             name = res.symbols[0] if len(res.symbols) == 1 and res.match != "symbol" else tok
             if dataset is not None:  # a gene measured under another name (PI3K -> PIP3, MAP2K1 -> Mek)
@@ -291,6 +295,15 @@ def find_genes(question: str, dataset: str | None = None) -> list[GeneMention]:
     return out
 
 
+def _organism(dataset: str | None) -> Organism:
+    """The resolver's organism for names in a question about ``dataset`` (yeast names for yeast data: STE5, not
+    the human alias it may also be); human when no dataset is named."""
+    from .. import datasets
+    from ..knowledge.genes import resolver_organism
+
+    return resolver_organism(datasets.info(dataset).organism) if dataset is not None else "human"
+
+
 def _measured_as(dataset: str, symbols: list[str]) -> str | None:
     """The one variable of ``dataset`` whose genes (families, phospho forms, second-messenger producers) include
     any of ``symbols``, else None."""
@@ -300,9 +313,13 @@ def _measured_as(dataset: str, symbols: list[str]) -> str | None:
 
 @lru_cache(maxsize=32)
 def _measured_members(dataset: str) -> dict[str, tuple[str, ...]]:
+    from ..knowledge.genes import get_resolver
     from ..knowledge.priors import measured_members
 
-    return {v: tuple(m) for v, m in measured_members(list(_dataset_vocabulary(dataset).values())).items()}
+    measured = list(_dataset_vocabulary(dataset).values())
+    if _organism(dataset) == "yeast":  # systematic names measured, standard names asked about (YDR103W is STE5)
+        return {v: (v, get_resolver().yeast.get(v, v)) for v in measured}
+    return {v: tuple(m) for v, m in measured_members(measured).items()}
 
 
 def _is_word(tok: str) -> bool:

@@ -91,6 +91,11 @@ def test_planner_affects(toolbox):
     assert calls[a.sentences[0].sources[0]] == "validate_edges" and a.sentences[0].kind == "measured"
 
 
+def test_planner_names_yeast_genes_as_biologists_do(toolbox):
+    a = Planner(toolbox).answer("Does deletion of STE5 alter YER040W expression in yeast?")
+    assert "Measured in kemmeren-mrcl: knockout of YDR103W (STE5)" in a.text and "YER040W (GLN3)" in a.text
+
+
 def test_planner_regulators(toolbox):
     a = Planner(toolbox).answer("What regulates MYC?")
     assert "Curated regulators of MYC" in a.text and "STAT3" in a.text

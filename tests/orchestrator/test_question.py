@@ -124,3 +124,14 @@ def test_english_words_are_not_the_measured_genes_of_that_name():
         assert parse_question("Can you set the next experiment?").genes == []
     finally:
         datasets.unregister_data("word-genes")
+
+
+def test_yeast_questions_read_yeast_names():
+    """In a question about yeast data, STE5 (a human alias of nothing) and its protein Ste5p are the measured ORF
+    YDR103W; SET1 is the yeast gene, not the human alias of SETD1A."""
+    p = parse_question("Does deletion of STE5 alter YER040W expression in yeast?")
+    assert (p.intent, p.dataset, p.source, p.target) == ("effect", "kemmeren-mrcl", "YDR103W", "YER040W")
+    assert parse_question("What changes when Ste5p is deleted in the kemmeren data?").subject == "YDR103W"
+    yeast = [g.symbols for g in parse_question("Does SET1 affect GLN3 in yeast?").genes]
+    assert yeast == [["SET1"], ["GLN3"]]
+    assert parse_question("Does SET1 affect TP53?").genes[0].symbols == ["SETD1A"]  # human by default
