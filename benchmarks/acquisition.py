@@ -60,6 +60,10 @@ def _breadth(label: str, adata):
     return breadth_prior([str(g) for g in adata.var_names], organism=organism)
 
 
+#: arguments of the learners that learn from the revealed rows (one thread each: the sweep runs tasks side by side)
+LEARNER_ARGS: dict[str, dict] = {"supervised": {"n_jobs": 1}}
+
+
 def _strong_effects(truth, pool: list[str], quantile: float = 0.9) -> dict[str, int]:
     """Per candidate source: how many of its measured effects are strong (|effect| in the top 10% over every
     candidate source and gene, its own gene excluded): the discovery objective's targets."""
@@ -89,6 +93,7 @@ def _curve(
     from aitia.causal.evaluate import edge_metrics
     from aitia.causal.learners.correlation import shrunk_precision
     from aitia.datasets.validate import split_targets
+    from aitia.errors import DataValidationError
     from aitia.types import EdgeLabels, EdgeScores
 
     genes = [str(g) for g in adata.var_names]
@@ -127,10 +132,14 @@ def _curve(
         d = np.sqrt(np.clip(np.diag(prec), 1e-12, None))
         pcorr = np.abs(prec / np.outer(d, d))
         mats = [corr, pcorr]
-        if learner == "propensity":  # learns from the revealed rows' labels, the data, and the breadth prior
+        if learner != "correlation":  # learns from the revealed rows' labels and the data (and breadth prior)
             known = [i for i, s_ in enumerate(lab.sources) if s_ in revealed]
             rev_labels = EdgeLabels(lab.values[known], [lab.sources[i] for i in known], lab.targets)
-            est = learners.get("propensity").fit(adata[rows], labels=rev_labels, prior=breadth)
+            make = learners.get(learner, **LEARNER_ARGS.get(learner, {}))
+            try:
+                est = make.fit(adata[rows], labels=rev_labels, prior=breadth)
+            except DataValidationError:  # one class revealed (sachs): labels derived from the revealed data
+                est = make.fit(adata[rows], prior=breadth)
             mats = [est.predict_scores().values]
         ens = (
             EdgeScores(
@@ -181,6 +190,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--datasets", nargs="+", default=["sachs", "dream4", "simulated", "kemmeren"])
+    ap.add_argument("--strategies", nargs="+", default=None, help="a subset of the strategies (default: all)")
     ap.add_argument("--executor", default="local", help="local | ray (the sweep's tasks; identical results)")
     ap.add_argument("--fixed-pool", type=float, default=0.0,
                     help="score on a fixed random fraction of the candidates that is never offered (e.g. 0.3) "
@@ -188,9 +198,11 @@ def main() -> None:
     ap.add_argument(
         "--learner",
         default="correlation",
-        choices=["correlation", "propensity"],
+        choices=["correlation", "propensity", "supervised"],
         help="correlation: |correlation| + |partial correlation| (unsupervised); propensity: learns from "
-        "the revealed rows' labels and the data, with the breadth prior from gene descriptions",
+        "the revealed rows' labels and the data, with the breadth prior from gene descriptions; supervised: a "
+        "classifier on pair features (correlations, shifts under the revealed interventions, the breadth prior) "
+        "trained on the revealed rows' labels",
     )
     args = ap.parse_args()
     from aitia.executor import get_executor
@@ -206,9 +218,9 @@ def main() -> None:
         t0 = time.perf_counter()
         entries = _data(group)
         priors = [
-            _breadth(label, ad) if args.learner == "propensity" else None for label, ad, _, _ in entries
+            _breadth(label, ad) if args.learner != "correlation" else None for label, ad, _, _ in entries
         ]
-        strategies = [*available(), "information_gain:shuffled"]
+        strategies = args.strategies or [*available(), "information_gain:shuffled"]
         tasks = [
             (st, e, seed) for st in strategies for e in range(len(entries)) for seed in range(args.seeds)
         ]

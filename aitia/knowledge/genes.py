@@ -320,7 +320,8 @@ class GeneResolver:
     def _resolve_yeast(self, q: str) -> GeneResolution | None:
         orfs = sorted(self._yeast_lookup.get(q.upper(), ()))
         if not orfs and len(q) > 3 and q[-1] == "p" and q[0].isupper():
-            orfs = sorted(self._yeast_lookup.get(q[:-1].upper(), ()))  # the protein of a yeast gene: Ste5p (STE5)
+            # the protein of a yeast gene: Ste5p (STE5)
+            orfs = sorted(self._yeast_lookup.get(q[:-1].upper(), ()))
         if not orfs:
             return None
         names = [self.yeast[o] for o in orfs]

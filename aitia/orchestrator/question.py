@@ -317,7 +317,8 @@ def _measured_members(dataset: str) -> dict[str, tuple[str, ...]]:
     from ..knowledge.priors import measured_members
 
     measured = list(_dataset_vocabulary(dataset).values())
-    if _organism(dataset) == "yeast":  # systematic names measured, standard names asked about (YDR103W is STE5)
+    # yeast data measure systematic names, questions use standard names (YDR103W is STE5)
+    if _organism(dataset) == "yeast":
         return {v: (v, get_resolver().yeast.get(v, v)) for v in measured}
     return {v: tuple(m) for v, m in measured_members(measured).items()}
 
