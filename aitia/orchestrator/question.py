@@ -363,6 +363,7 @@ def _direction(q: str, gene: str) -> Literal["regulators", "targets"] | None:
     regulators = [
         rf"\b(?:regulators?|upstream|activators?|repressors?|kinases?|inputs?|drivers?|controllers?)\b(?:\s+[\w-]+){{0,4}}?\s+(?:of|for)\s+(?:the\s+)?(?:\w+\s+)?{g}",
         rf"\b(?:what|which|who)\b(?:\s+[\w-]+){{0,3}}?\s+{_VERB}\s+(?:the\s+)?(?:(?:expression|activity|level|phosphorylation)s?\s+of\s+)?{g}",
+        rf"\b(?:what|which|who)\b(?:\s+[\w-]+){{0,3}}?\s+bind\w*\s+(?:to\s+)?(?:and\s+{_VERB}\s+)?(?:the\s+)?{g}",
         rf"{g}\s+(?:is|are)\s+(?:\w+\s+)?{_VERB}\s+by\s+(?:what|which|whom)",
         rf"\bwhat\b.*\b(?:is|are)\s+{g}\s+(?:\w+\s+)?{_VERB}\s+by\b",
         rf"\bwhat\b.*\b(?:is|lies|sits|acts?)\s+upstream\s+of\s+{g}",
@@ -372,6 +373,19 @@ def _direction(q: str, gene: str) -> Literal["regulators", "targets"] | None:
         if any(re.search(p, q, re.IGNORECASE) for p in patterns):
             return kind  # type: ignore[return-value]
     return None
+
+
+def _related_pair(q: str, genes: list[GeneMention]) -> tuple[GeneMention, GeneMention]:
+    """The two genes a question relates: with three or more ("does TGF-beta signalling through SMAD3 induce
+    SERPINE1?"), the nearest on either side of the relating verb; else the first two."""
+    verb = re.search(rf"\b{_VERB}", q, re.IGNORECASE)
+    if len(genes) > 2 and verb is not None:
+        at = {id(g): m.start() if (m := re.search(_gene_pattern(g.text), q)) else -1 for g in genes}
+        before = [g for g in genes if 0 <= at[id(g)] < verb.start()]
+        after = [g for g in genes if at[id(g)] >= verb.end()]
+        if before and after:
+            return before[-1], after[0]
+    return genes[0], genes[1]
 
 
 def _source_target(q: str, a: GeneMention, b: GeneMention) -> tuple[str, str]:
@@ -391,7 +405,8 @@ def _source_target(q: str, a: GeneMention, b: GeneMention) -> tuple[str, str]:
         if re.search(rf"\b(?:is|are|was|were)\s+(?:the\s+)?{gy}\s+(?:\w+\s+)?(?:\w+ed|affected)\s+by\b.*{gx}", q,
                      re.IGNORECASE):  # fmt: skip
             return x.name, y.name
-        if re.search(rf"{gy}\s+(?:\w+\s+)?(?:downstream)\s+of\s+(?:the\s+)?{gx}", q, re.IGNORECASE):
+        if re.search(rf"{gy}\s+(?:\w+\s+){{0,3}}?(?:downstream|targets?|substrates?|effectors?)(?:\s+\w+)?\s+of\s+"
+                     rf"(?:the\s+)?{gx}", q, re.IGNORECASE):  # fmt: skip
             return x.name, y.name
         if re.search(rf"{gy}\b(?:\s+[\w-]+){{0,2}}?\s+respon\w*\s+to\s+(?:the\s+)?(?:[\w-]+\s+(?:of|in)\s+)?{gx}", q,
                      re.IGNORECASE):  # fmt: skip
@@ -449,7 +464,7 @@ def parse_question(question: str) -> ParsedQuestion:
     if _DESCRIBE.search(q) and not known and dataset is not None:
         return ParsedQuestion(intent="describe_dataset", **base)
     if len(genes) >= 2:
-        a, b = genes[0], genes[1]
+        a, b = _related_pair(q, genes)
         src, tgt = _source_target(q, a, b)
         return ParsedQuestion(intent="effect", source=src, target=tgt, **base)
     if len(genes) == 1:

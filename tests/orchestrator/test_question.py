@@ -52,6 +52,11 @@ from aitia.orchestrator.question import ParsedQuestion, parse_question, parse_qu
         ("Where should I intervene next to learn the sachs network?", "next_experiment", {"dataset": "sachs"}),
         ("Benchmark notears against the consensus graph on sachs.", "compare_graphs", {"reference": "consensus"}),
         ("Is the correlation graph for dream4-10-2 any good?", "compare_graphs", {"dataset": "dream4-10-2"}),
+        # three genes: the pair around the relating verb; "Y a downstream target of X"; TFs that bind and control
+        ("Does TGF-beta signalling through SMAD3 induce SERPINE1?", "effect", {"source": "SMAD3", "target": "SERPINE1"}),
+        ("Could p38 be a downstream target of PKA?", "effect", {"source": "PKA", "target": "P38"}),
+        ("What transcription factors bind to and control BCL2?", "regulators", {"subject": "BCL2"}),
+        ("What are the downstream consequences of inhibiting Akt?", "perturbation_effect", {"subject": "Akt"}),
     ],
 )  # fmt: skip
 def test_parse(question, intent, expected):
