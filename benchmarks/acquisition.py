@@ -137,10 +137,9 @@ def _curve(
             rev_labels = EdgeLabels(lab.values[known], [lab.sources[i] for i in known], lab.targets)
             make = learners.get(learner, **LEARNER_ARGS.get(learner, {}))
             try:
-                est = make.fit(adata[rows], labels=rev_labels, prior=breadth)
-            except DataValidationError:  # one class revealed (sachs): labels derived from the revealed data
-                est = make.fit(adata[rows], prior=breadth)
-            mats = [est.predict_scores().values]
+                mats = [make.fit(adata[rows], labels=rev_labels, prior=breadth).predict_scores().values]
+            except DataValidationError:  # one class revealed (a sachs row changes every protein): the
+                pass  # classifier has nothing to learn yet; the round keeps the unsupervised scores
         ens = (
             EdgeScores(
                 np.mean([m.argsort(axis=None).argsort().reshape(m.shape) for m in mats], axis=0), genes
