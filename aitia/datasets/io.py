@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -22,15 +23,32 @@ from .validate import CONTROL, PERTURBATION_KEY, validate_perturbation_data
 
 logger = logging.getLogger(__name__)
 
-#: Labels treated as controls in Perturb-seq screens.
+#: Labels treated as controls in Perturb-seq screens (case-insensitive).
 DEFAULT_CONTROL_LABELS = (
     "control",
     "non-targeting",
     "non_targeting",
+    "nontargeting",
     "NT",
+    "NTC",
     "ctrl",
     "safe-targeting",
     "wildtype",
+    "wild-type",
+    "WT",
+    "unperturbed",
+    "negctrl",
+    "scrambled",
+    "intergenic",
+    "DMSO",
+    "vehicle",
+)
+
+#: Numbered control guides are controls too: "non-targeting_00042", "NegCtrl3", "safe-targeting-7".
+_NUMBERED_CONTROL = re.compile(
+    r"^(?:non[-_ ]?targeting|negctrl|neg[-_ ]?control|safe[-_ ]?targeting|scrambled?|intergenic)"
+    r"(?:[-_ .]?\d+\w*|[-_ .]\w+)?$",
+    re.IGNORECASE,
 )
 
 
@@ -46,9 +64,25 @@ def _require_file(path: str | Path) -> Path:
 
 
 def _map_controls(labels: pd.Series, control_labels: Sequence[str]) -> pd.Series:
+    """Control labels -> ``"control"``; control parts of a combination are dropped ("CBL+ctrl", GEARS' way of
+    writing a single perturbation, is "CBL"; "ctrl+ctrl" is a control)."""
     lowered = {c.lower() for c in control_labels}
+
+    def is_control(part: str) -> bool:
+        return part.lower() in lowered or (
+            control_labels is DEFAULT_CONTROL_LABELS and bool(_NUMBERED_CONTROL.match(part))
+        )
+
+    def one(label: str) -> str:
+        if is_control(label):
+            return CONTROL
+        if "+" not in label:
+            return label
+        parts = [p for p in label.split("+") if p and not is_control(p.strip())]
+        return "+".join(p.strip() for p in parts) if parts else CONTROL
+
     s = labels.astype(str).str.strip()
-    return s.where(~s.str.lower().isin(lowered), CONTROL)
+    return s.map({v: one(v) for v in pd.unique(s)})
 
 
 def read_h5ad(

@@ -22,6 +22,17 @@ def test_read_csv_and_tsv(tmp_path):
     assert list(ad.obs.perturbation) == ["control", "A"] and set(ad.obs.context) == {"K562"}
 
 
+def test_screen_control_conventions_are_controls(tmp_path):
+    """Numbered control guides, GEARS' 'X+ctrl' singles and drug vehicles are read as controls; genes whose names
+    start like a control word (NT5E, NTRK1) are not."""
+    labels = ["non-targeting_0042", "NegCtrl3", "ctrl+ctrl", "DMSO", "CBL+ctrl", "NT5E", "NTRK1", "A+B"]
+    text = "perturbation,A,B\n" + "".join(f"{lab},1,{i}\n" for i, lab in enumerate(labels))
+    ad = datasets.read_table(_table(tmp_path, text=text))
+    assert list(ad.obs.perturbation) == ["control"] * 4 + ["CBL", "NT5E", "NTRK1", "A+B"]
+    custom = datasets.read_table(_table(tmp_path, text=text), control_labels=["ctrl"])
+    assert list(custom.obs.perturbation)[:3] == ["non-targeting_0042", "NegCtrl3", "control"]
+
+
 def test_read_parquet(tmp_path):
     df = pd.DataFrame({"perturbation": ["control", "B"], "A": [1.0, 2.0], "B": [3.0, 0.0]})
     df.to_parquet(tmp_path / "x.parquet")
