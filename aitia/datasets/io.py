@@ -119,7 +119,38 @@ def read_h5ad(
             )
         adata.obs["context"] = adata.obs[context_column].astype(str).to_numpy()
     adata.uns.setdefault("aitia", {})["source_file"] = str(path)
+    if not backed:
+        _name_genes_as_perturbed(adata, path.name)
     return validate_perturbation_data(adata)
+
+
+#: var columns that hold gene symbols when the var index holds identifiers (Ensembl ids, probe ids)
+SYMBOL_COLUMNS = ("gene_name", "gene_names", "gene_symbol", "gene_symbols", "symbol", "feature_name", "gene")
+
+
+def _name_genes_as_perturbed(adata: AnnData, source: str) -> None:
+    """Use the var column of gene symbols as gene names when the perturbations name genes by symbol and the var
+    index does not (an Ensembl-indexed Perturb-seq file with ``var["gene_name"]``): otherwise no perturbed gene is
+    measured and nothing can be scored. Duplicated symbols get suffixes (``anndata``'s ``var_names_make_unique``)."""
+    from .validate import split_targets
+
+    targets = {t for p in pd.unique(adata.obs[PERTURBATION_KEY].astype(str)) for t in split_targets(p)}
+    names = set(map(str, adata.var_names))
+    if not targets or targets & names:
+        return
+    for col in SYMBOL_COLUMNS:
+        if col in adata.var.columns:
+            symbols = adata.var[col].astype(str)
+            if len(targets & set(symbols)) > 0:
+                adata.var[f"{col}_index"] = adata.var_names.astype(str)
+                adata.var_names = pd.Index(symbols.to_numpy())
+                if not adata.var_names.is_unique:
+                    adata.var_names_make_unique()
+                logger.warning(
+                    "%s: genes are named by var[%r] (the perturbations name %d of them; the var index named none); "
+                    "the index is kept in var[%r].", source, col, len(targets & set(symbols)), f"{col}_index",
+                )  # fmt: skip
+                return
 
 
 def read_table(

@@ -33,6 +33,19 @@ def test_screen_control_conventions_are_controls(tmp_path):
     assert list(custom.obs.perturbation)[:3] == ["non-targeting_0042", "NegCtrl3", "control"]
 
 
+def test_an_ensembl_indexed_file_is_named_by_its_symbol_column(tmp_path):
+    """Perturbations name genes by symbol; a var index of Ensembl ids would leave no perturbed gene measured."""
+    ad = AnnData(np.arange(12, dtype="float32").reshape(4, 3) + 1)
+    ad.var_names = ["ENSG00000141510", "ENSG00000124762", "ENSG00000000003"]
+    ad.var["gene_name"] = ["TP53", "CDKN1A", "TSPAN6"]
+    ad.obs_names = [f"c{i}" for i in range(4)]
+    ad.obs["guide"] = ["non-targeting", "non-targeting", "TP53", "TP53"]
+    ad.write_h5ad(tmp_path / "x.h5ad")
+    out = datasets.read_h5ad(tmp_path / "x.h5ad", perturbation_column="guide")
+    assert list(out.var_names) == ["TP53", "CDKN1A", "TSPAN6"]
+    assert out.var["gene_name_index"].iloc[0] == "ENSG00000141510"
+
+
 def test_read_parquet(tmp_path):
     df = pd.DataFrame({"perturbation": ["control", "B"], "A": [1.0, 2.0], "B": [3.0, 0.0]})
     df.to_parquet(tmp_path / "x.parquet")
