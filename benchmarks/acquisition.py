@@ -14,7 +14,8 @@ learners follow the same protocol). Data: sachs (6 intervened proteins), dream4-
 knockdowns of each gene as one candidate), simulated NB p=100 with 50 candidate knockdowns in 2 contexts,
 kemmeren-mrcl instance 0 with all 50 deletions as the candidate pool (a deletion's row is unseen until revealed).
 
-    python benchmarks/acquisition.py [--seeds 20] [--rounds 5] [--datasets sachs dream4 simulated kemmeren] [--executor ray]
+    python benchmarks/acquisition.py [--seeds 20] [--rounds 5] [--datasets sachs dream4 simulated kemmeren]
+        [--learner correlation|propensity|supervised] [--fixed-pool 0.3] [--strategies ...] [--executor ray]
 """
 
 from __future__ import annotations
@@ -219,7 +220,9 @@ def main() -> None:
         priors = [
             _breadth(label, ad) if args.learner != "correlation" else None for label, ad, _, _ in entries
         ]
-        strategies = args.strategies or [*available(), "information_gain:shuffled"]
+        # random is always run: every other row is its paired difference to random
+        strategies = ["random", *[s for s in args.strategies if s != "random"]] if args.strategies else [
+            *available(), "information_gain:shuffled"]  # fmt: skip
         tasks = [
             (st, e, seed) for st in strategies for e in range(len(entries)) for seed in range(args.seeds)
         ]
