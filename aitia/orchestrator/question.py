@@ -101,7 +101,7 @@ _EXPERIMENT = re.compile(
     r"|\b(?:what|which|where|how)\b.*\bshould\b.*\b(?:perturb|knock|inhibit|test|interven)\w*"
     r"|\b(?:experiments?|perturbations?|interventions?)\b.*\b(?:best|resolve|informative|recommend\w*|priorit\w*)\b"
     r"|\b(?:suggest|recommend|propose)\w*\b.*\b(?:experiment|perturbation|intervention)s?\b"
-    r"|\bnext\s+(?:experiment|perturbation|intervention|knock\w*|screen)s?\b"
+    r"|\bnext\s+(?:(?:round|batch|set|wave)\s+of\s+)?(?:experiment|perturbation|intervention|knock\w*|screen)s?\b"
     r"|\b(?:knock-?outs?|knock-?downs?|deletions?|screens?)\b.*\b(?:to\s+(?:run|do|try|make)\s+next|most informative"
     r"|(?:come|comes|go|run|be done)\s+next)\b",
     re.IGNORECASE,
@@ -112,7 +112,9 @@ _COMPARE = re.compile(
     r"|\b(?:evaluat|assess|scor|benchmark)\w*\b.*\b(?:graph|network)\b.*\bagainst\b"
     r"|\b(?:graph|network)\b.*\bagainst\s+(?:the\s+|its\s+)?(?:gold|consensus|reference|truth)"
     r"|\b(?:evaluat|assess|scor|benchmark)\w*\b.*\bagainst\b.*\b(?:graph|network|consensus|reference|gold|truth)\b"
-    r"|\b(?:graph|network)\b.*\b(?:any good|good enough|accura\w*|quality|reliab\w*)\b",
+    r"|\b(?:graph|network)\b.*\b(?:any good|good enough|accura\w*|quality|reliab\w*)\b"
+    r"|\b(?:better|best|worse|worst)\s+(?:\w+\s+)?(?:learner|method|algorithm|model)s?\b"
+    r"|\b(?:which|what)\s+(?:learner|method|algorithm)s?\b.*\b(?:better|best|most accurate|wins?)\b",
     re.IGNORECASE,
 )
 _DESCRIBE = re.compile(
@@ -362,7 +364,9 @@ def _direction(q: str, gene: str) -> Literal["regulators", "targets"] | None:
     ]
     regulators = [
         rf"\b(?:regulators?|upstream|activators?|repressors?|kinases?|inputs?|drivers?|controllers?)\b(?:\s+[\w-]+){{0,4}}?\s+(?:of|for)\s+(?:the\s+)?(?:\w+\s+)?{g}",
-        rf"\b(?:what|which|who)\b(?:\s+[\w-]+){{0,3}}?\s+{_VERB}\s+(?:the\s+)?(?:(?:expression|activity|level|phosphorylation)s?\s+of\s+)?{g}",
+        # "which proteins are known to activate X", not "what are the consequences of inhibiting X"
+        rf"\b(?:what|which|who)\b(?:\s+[\w-]+){{0,4}}?\s+(?<!\bof\s)(?<!\bafter\s)(?<!\bupon\s)(?<!\bby\s){_VERB}\s+"
+        rf"(?:the\s+)?(?:(?:expression|activity|level|phosphorylation)s?\s+of\s+)?{g}",
         rf"\b(?:what|which|who)\b(?:\s+[\w-]+){{0,3}}?\s+bind\w*\s+(?:to\s+)?(?:and\s+{_VERB}\s+)?(?:the\s+)?{g}",
         rf"{g}\s+(?:is|are)\s+(?:\w+\s+)?{_VERB}\s+by\s+(?:what|which|whom)",
         rf"\bwhat\b.*\b(?:is|are)\s+{g}\s+(?:\w+\s+)?{_VERB}\s+by\b",

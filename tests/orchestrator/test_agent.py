@@ -96,6 +96,13 @@ def test_planner_names_yeast_genes_as_biologists_do(toolbox):
     assert "Measured in kemmeren-mrcl: knockout of YDR103W (STE5)" in a.text and "YER040W (GLN3)" in a.text
 
 
+def test_planner_compares_every_learner_a_question_names(toolbox):
+    a = Planner(toolbox).answer("Which is the better learner on dream4-10-1, PC or correlation?")
+    calls = [e["arguments"]["method"] for e in toolbox.run.events("tool_call") if e["tool"] == "learn_graph"]
+    assert calls == ["pc", "correlation"]
+    assert "Compared on dream4-10-1 (AUROC" in a.text and all(s.sources for s in a.sentences)
+
+
 def test_planner_regulators(toolbox):
     a = Planner(toolbox).answer("What regulates MYC?")
     assert "Curated regulators of MYC" in a.text and "STAT3" in a.text

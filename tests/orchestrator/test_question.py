@@ -57,6 +57,9 @@ from aitia.orchestrator.question import ParsedQuestion, parse_question, parse_qu
         ("Could p38 be a downstream target of PKA?", "effect", {"source": "PKA", "target": "P38"}),
         ("What transcription factors bind to and control BCL2?", "regulators", {"subject": "BCL2"}),
         ("What are the downstream consequences of inhibiting Akt?", "perturbation_effect", {"subject": "Akt"}),
+        ("Which proteins are known to activate Raf?", "regulators", {"subject": "Raf"}),
+        ("Plan the next round of knockouts for dream4-100-1.", "next_experiment", {"dataset": "dream4-100-1"}),
+        ("Which is the better learner on sachs, GES or PC?", "compare_graphs", {"dataset": "sachs"}),
     ],
 )  # fmt: skip
 def test_parse(question, intent, expected):
