@@ -463,7 +463,9 @@ class Planner:
         low = p.question.lower()
         # every learner the question names, in its order ("GES or PC?"); the correlation baseline when none
         named = sorted(
-            (m.start(), name) for name in learners.available() if (m := re.search(rf"\b{re.escape(name)}\b", low))
+            (m.start(), name)
+            for name in learners.available()
+            if (m := re.search(rf"\b{re.escape(name)}\b", low))
         )
         methods = list(dict.fromkeys(name for _, name in named)) or ["correlation"]
         scores: dict[str, dict[str, float]] = {}
