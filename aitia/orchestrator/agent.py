@@ -461,12 +461,12 @@ class Planner:
 
         ds = p.dataset or datasets.default_dataset()
         low = p.question.lower()
-        # every learner the question names, in its order ("GES or PC?"); the correlation baseline when none
-        named = sorted(
-            (m.start(), name)
-            for name in learners.available()
-            if (m := re.search(rf"\b{re.escape(name)}\b", low))
-        )
+        # every learner the question names, in its order ("GES or PC?"); the correlation baseline when none. A name
+        # inside a longer one ("correlation" in "partial correlation") is not a mention of its own
+        spans = [(m.start(), m.end(), name) for name in learners.available()
+                 for m in re.finditer(rf"\b{re.escape(name).replace('_', '[ _-]')}\b", low)]  # fmt: skip
+        named = sorted((a, name) for a, b, name in spans
+                       if not any(a2 <= a and b <= b2 and (b2 - a2) > (b - a) for a2, b2, _ in spans))  # fmt: skip
         methods = list(dict.fromkeys(name for _, name in named)) or ["correlation"]
         scores: dict[str, dict[str, float]] = {}
         cited: list[str | None] = []
@@ -496,7 +496,7 @@ class Planner:
                 ranked = sorted(scores, key=lambda m: -scores[m][t])
                 parts.append(f"{t}: " + " > ".join(f"{m} {scores[m][t]:.3f}" for m in ranked))
             self._say("measured", f"Compared on {ds} (AUROC, one fit each; differences of a few hundredths are within "
-                      f"fit-to-fit noise): {'; '.join(parts)}.", *cited)  # fmt: skip
+                      f"ties): {'; '.join(parts)}.", *cited)  # fmt: skip
 
     def _describe(self, p: ParsedQuestion) -> None:
         ds = str(p.dataset)

@@ -114,6 +114,7 @@ _COMPARE = re.compile(
     r"|\b(?:evaluat|assess|scor|benchmark)\w*\b.*\bagainst\b.*\b(?:graph|network|consensus|reference|gold|truth)\b"
     r"|\b(?:graph|network)\b.*\b(?:any good|good enough|accura\w*|quality|reliab\w*)\b"
     r"|\b(?:better|best|worse|worst)\s+(?:\w+\s+)?(?:learner|method|algorithm|model)s?\b"
+    r"|\b(?:better|worse|more accurate)\s+than\b|\boutperform\w*\b"
     r"|\b(?:which|what)\s+(?:learner|method|algorithm)s?\b.*\b(?:better|best|most accurate|wins?)\b",
     re.IGNORECASE,
 )
