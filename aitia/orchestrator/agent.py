@@ -495,8 +495,8 @@ class Planner:
             for t in truths:
                 ranked = sorted(scores, key=lambda m: -scores[m][t])
                 parts.append(f"{t}: " + " > ".join(f"{m} {scores[m][t]:.3f}" for m in ranked))
-            self._say("measured", f"Compared on {ds} (AUROC, one fit each; differences of a few hundredths are within "
-                      f"ties): {'; '.join(parts)}.", *cited)  # fmt: skip
+            self._say("measured", f"Compared on {ds} (AUROC, one fit each, no seeds: read differences of a few "
+                      f"hundredths as ties): {'; '.join(parts)}.", *cited)  # fmt: skip
 
     def _describe(self, p: ParsedQuestion) -> None:
         ds = str(p.dataset)
