@@ -292,7 +292,7 @@ class Planner:
         text += f"; {', '.join(lacks)} {'does' if len(lacks) == 1 else 'do'} not." if lacks and has else "."
         self._say("reference", text, ev)
 
-    def _evidence_sentences(self, a: str, b: str) -> None:
+    def _evidence_sentences(self, a: str, b: str, perturbation: str | None = None) -> None:
         ev, eid = self._call("evidence_for", source=a, target=b)
         if isinstance(ev, str):
             return
@@ -311,6 +311,16 @@ class Planner:
                       eid)  # fmt: skip
         if ev.citations:
             self._say("literature", f"Sources: {', '.join(ev.citations[:6])}.", eid)
+        # what the curated sign says about the perturbation asked about ("a JAK2 inhibitor ... STAT5A")
+        lowers = {"inhibit": True, "knockout": True, "knockdown": True, "activate": False}.get(
+            perturbation or ""
+        )
+        if ev.curated and ev.sign in (1, -1) and lowers is not None:
+            falls = (ev.sign == 1) == lowers
+            verb = {"inhibit": "inhibiting", "knockout": "knocking out", "knockdown": "knocking down",
+                    "activate": "activating"}[str(perturbation)]  # fmt: skip
+            self._say("curated", f"By the curated sign, {verb} {a} should {'lower' if falls else 'raise'} {b} "
+                      "(a direction from curated knowledge, not a measurement).", eid)  # fmt: skip
 
     def _effect(self, p: ParsedQuestion) -> None:
         a, b = str(p.source), str(p.target)
@@ -328,7 +338,7 @@ class Planner:
                     self._prediction(ds, e.source, [e.target], p)
                 self._reference_sentence(ds, e, ev)
         if all(g.symbols for g in p.genes if g.name in (a, b)):  # simulated nodes have no literature
-            self._evidence_sentences(a, b)
+            self._evidence_sentences(a, b, p.perturbation)
 
     def _prediction(self, ds: str, a: str, genes: list[str] | None, p: ParsedQuestion) -> None:
         pr, ev = self._call(

@@ -103,6 +103,14 @@ def test_planner_compares_every_learner_a_question_names(toolbox):
     assert "Compared on dream4-10-1 (AUROC" in a.text and all(s.sources for s in a.sentences)
 
 
+def test_planner_reads_the_curated_sign_for_the_perturbation_asked_about(toolbox):
+    a = Planner(toolbox).answer("What would a JAK2 inhibitor do to STAT5A?")
+    assert "By the curated sign, inhibiting JAK2 should lower STAT5A" in a.text
+    b = Planner(toolbox).answer("Does knocking out PTEN change AKT1?")
+    assert "knocking out PTEN should raise AKT1" in b.text
+    assert "By the curated sign" not in Planner(toolbox).answer("Does JAK2 regulate STAT5A?").text  # no perturbation
+
+
 def test_planner_regulators(toolbox):
     a = Planner(toolbox).answer("What regulates MYC?")
     assert "Curated regulators of MYC" in a.text and "STAT3" in a.text
