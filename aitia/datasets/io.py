@@ -97,7 +97,9 @@ def read_h5ad(
     Args:
         path: ``.h5ad`` file.
         perturbation_column: obs column holding the target symbol(s) per sample.
-        control_labels: labels meaning "unperturbed" (mapped to ``"control"``).
+        control_labels: labels meaning "unperturbed" (mapped to ``"control"``); the default also matches numbered
+            control guides ("non-targeting_0042", "NegCtrl3") and drops control parts of a combination ("CBL+ctrl"
+            is CBL); a list of your own is matched exactly.
         backed: open in backed mode (``"r"``) so only requested rows are read from disk.
         context_column: obs column naming each sample's context (cell line, condition), when it is not ``context``.
     """
@@ -277,7 +279,7 @@ def read_perturbseq(
         source: an ``.h5ad`` path or an AnnData already in memory.
         target_column: obs column with the targeted gene; default: ``gene``, else parsed as above.
         gene_name_column: var column with gene symbols to use as ``var_names`` (duplicates made unique).
-        control_labels: labels of non-targeting controls.
+        control_labels: labels of non-targeting controls (see :func:`read_h5ad`).
         context: cell line / condition to record in ``obs["context"]`` (default: the file stem).
         intervention_type: ``knockdown`` (CRISPRi), ``knockout`` or ``crispra``.
         require_control: z-normalised pseudobulk files have no control rows; pass False for them.
