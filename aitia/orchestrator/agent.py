@@ -458,7 +458,13 @@ class Planner:
         if not [h for h in self.tb.run.objects if h.startswith("scores")]:
             for method in ("correlation", "partial_correlation"):
                 events.append(self._call("learn_graph", dataset=ds, method=method)[1])
-        s, ev = self._call("suggest_experiments", dataset=ds, k=3)
+        # the genes a question names ("distinguish Raf -> Mek from Mek -> Raf") are the candidates
+        named = [g.name for g in p.genes if g.known]
+        s, ev = (
+            self._call("suggest_experiments", dataset=ds, k=min(3, len(named)), candidates=named)
+            if len(named) >= 2
+            else self._call("suggest_experiments", dataset=ds, k=3)
+        )
         if isinstance(s, str):
             self._say("note", s.removeprefix("ERROR: "), ev)
             return

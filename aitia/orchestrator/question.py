@@ -101,7 +101,8 @@ _EXPERIMENT = re.compile(
     r"|\b(?:what|which|where|how)\b.*\bshould\b.*\b(?:perturb|knock|inhibit|test|interven)\w*"
     r"|\b(?:experiments?|perturbations?|interventions?)\b.*\b(?:best|resolve|informative|recommend\w*|priorit\w*)\b"
     r"|\b(?:suggest|recommend|propose)\w*\b.*\b(?:experiment|perturbation|intervention)s?\b"
-    r"|\bnext\s+(?:(?:round|batch|set|wave)\s+of\s+)?(?:experiment|perturbation|intervention|knock\w*|screen)s?\b"
+    r"|\bnext\s+(?:(?:\d+|two|three|four|five|few|several|couple\s+of)\s+)?(?:(?:round|batch|set|wave)\s+of\s+)?"
+    r"(?:experiment|perturbation|intervention|knock\w*|screen)s?\b"
     r"|\b(?:knock-?outs?|knock-?downs?|deletions?|screens?)\b.*\b(?:to\s+(?:run|do|try|make)\s+next|most informative"
     r"|(?:come|comes|go|run|be done)\s+next)\b",
     re.IGNORECASE,
@@ -117,6 +118,10 @@ _COMPARE = re.compile(
     r"|\b(?:better|worse|more accurate)\s+than\b|\boutperform\w*\b"
     r"|\b(?:which|what)\s+(?:learner|method|algorithm)s?\b.*\b(?:better|best|most accurate|wins?)\b",
     re.IGNORECASE,
+)
+# an experiment to tell two hypotheses apart ("which experiment would distinguish Raf -> Mek from Mek -> Raf?")
+_DISTINGUISH = re.compile(
+    r"\b(?:distinguish|discriminat\w*|tell\s+apart|disambiguat\w*|decide\s+between)\b", re.I
 )
 _DESCRIBE = re.compile(
     r"\b(?:describe|summari[sz]e|tell me about|overview of)\b|\bwhat(?:'s| is)\s+(?:in|measured in)\b"
@@ -401,7 +406,7 @@ def _source_target(q: str, a: GeneMention, b: GeneMention) -> tuple[str, str]:
         if re.search(rf"{gy}\b.*\b(?:\w+ed|affected|changed|altered|shifted)\s+(?:by|when|after|upon|if|following)\s+"
                      rf"(?:the\s+)?(?:\w+ing\s+|\w+ion\s+of\s+|loss\s+of\s+)?(?:the\s+)?{gx}", q, re.IGNORECASE):  # fmt: skip
             return x.name, y.name
-        if re.search(rf"\b(?:when|after|upon|if|once|following)\s+(?:the\s+)?(?:\w+ing\s+|\w+ion\s+of\s+)?{gx}", q,
+        if re.search(rf"\b(?:when|after|upon|if|once|following)\s+(?:the\s+)?(?:\w+ing\s+(?:with\s+)?|\w+ion\s+of\s+)?{gx}", q,
                      re.IGNORECASE) and not re.search(rf"\b(?:when|after|upon|if|once|following)\b.*{gy}.*{gx}", q,
                                                       re.IGNORECASE):  # fmt: skip
             return x.name, y.name
@@ -460,11 +465,12 @@ def parse_question(question: str) -> ParsedQuestion:
                             "perturbation": kind, "reference": reference}  # fmt: skip
     if (
         _EXPERIMENT.search(q)
-        and len(known) <= 1
+        and (len(known) <= 1 or _DISTINGUISH.search(q))
         and not re.search(r"\bwhat (?:would|will|happens)\b", q, re.I)
     ):
         return ParsedQuestion(intent="next_experiment", **base)
-    if _COMPARE.search(q) and len(known) < 2:
+    learners_named = {w.lower() for w in re.findall(r"[A-Za-z_]+", q)} & _learner_names()
+    if (_COMPARE.search(q) or len(learners_named) >= 2) and len(known) < 2:
         return ParsedQuestion(intent="compare_graphs", **base)
     if _DESCRIBE.search(q) and not known and dataset is not None:
         return ParsedQuestion(intent="describe_dataset", **base)
