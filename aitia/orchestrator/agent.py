@@ -458,11 +458,22 @@ class Planner:
         if not [h for h in self.tb.run.objects if h.startswith("scores")]:
             for method in ("correlation", "partial_correlation"):
                 events.append(self._call("learn_graph", dataset=ds, method=method)[1])
-        # the genes a question names ("distinguish Raf -> Mek from Mek -> Raf") are the candidates
+        # the genes a question names ("distinguish Raf -> Mek from Mek -> Raf") are the candidates; one the data
+        # already perturb needs no new experiment
         named = [g.name for g in p.genes if g.known]
+        if len(named) >= 2:
+            try:
+                done = set(self.tb.interventional_truth(ds).groups["source"].astype(str))
+            except AitiaError:
+                done = set()
+            held = [g for g in named if g in done]
+            if held:
+                self._say("note", f"The data of {ds} already perturb {_list(held)}: ask whether "
+                          f"{held[0]} changes {next(g for g in named if g != held[0])} to see what they show.")  # fmt: skip
+            named = [g for g in named if g not in done]
         s, ev = (
             self._call("suggest_experiments", dataset=ds, k=min(3, len(named)), candidates=named)
-            if len(named) >= 2
+            if named and len(p.genes) >= 2
             else self._call("suggest_experiments", dataset=ds, k=3)
         )
         if isinstance(s, str):

@@ -111,6 +111,11 @@ def test_planner_reads_the_curated_sign_for_the_perturbation_asked_about(toolbox
     assert "By the curated sign" not in Planner(toolbox).answer("Does JAK2 regulate STAT5A?").text  # no perturbation
 
 
+def test_an_experiment_to_tell_two_named_hypotheses_apart(toolbox):
+    a = Planner(toolbox).answer("Which experiment would best distinguish between Raf -> Mek and Mek -> Raf?")
+    assert "already perturb Mek" in a.text and "Suggested next perturbations in sachs: Raf (" in a.text
+
+
 def test_planner_regulators(toolbox):
     a = Planner(toolbox).answer("What regulates MYC?")
     assert "Curated regulators of MYC" in a.text and "STAT3" in a.text
