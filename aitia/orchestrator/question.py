@@ -312,6 +312,19 @@ def _organism(dataset: str | None) -> Organism:
     return resolver_organism(datasets.info(dataset).organism) if dataset is not None else "human"
 
 
+def _yeast_dataset(unknown: list[str]) -> str | None:
+    """The first yeast dataset, when every name unknown to the human tables is a yeast gene (else None)."""
+    from .. import datasets
+    from ..knowledge.genes import get_resolver, resolver_organism
+
+    r = get_resolver()
+    if not unknown or not all(r.resolve(t, "yeast").symbols for t in unknown):
+        return None
+    return next(
+        (n for n in datasets.list_datasets() if resolver_organism(datasets.info(n).organism) == "yeast"), None
+    )
+
+
 def _measured_as(dataset: str, symbols: list[str]) -> str | None:
     """The one variable of ``dataset`` whose genes (families, phospho forms, second-messenger producers) include
     any of ``symbols``, else None."""
@@ -449,6 +462,11 @@ def parse_question(question: str) -> ParsedQuestion:
     )
     dataset = named[0] if named else registered
     genes = find_genes(q, dataset)
+    if dataset is None and (yeast := _yeast_dataset([g.text for g in genes if not g.known])):
+        dataset, genes = (
+            yeast,
+            find_genes(q, yeast),
+        )  # GLN3, YKR039W: a question about yeast that does not say so
     known = [g for g in genes if g.known]
     kind = _perturbation_kind(
         re.sub(r"\b(?:stimulated|activated|treated|resting)\s+(?:t[- ]?)?cells?\b", "", q, flags=re.I)

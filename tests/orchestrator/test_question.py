@@ -143,3 +143,7 @@ def test_yeast_questions_read_yeast_names():
     yeast = [g.symbols for g in parse_question("Does SET1 affect GLN3 in yeast?").genes]
     assert yeast == [["SET1"], ["GLN3"]]
     assert parse_question("Does SET1 affect TP53?").genes[0].symbols == ["SETD1A"]  # human by default
+    # yeast names without the word "yeast": the yeast dataset measures them
+    p = parse_question("Does deleting GLN3 change YKR039W?")
+    assert (p.dataset, p.source, p.target) == ("kemmeren-mrcl", "YER040W", "YKR039W")
+    assert parse_question("Does FOOBAR1 regulate TP53?").dataset is None
