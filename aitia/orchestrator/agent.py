@@ -292,6 +292,21 @@ class Planner:
         text += f"; {', '.join(lacks)} {'does' if len(lacks) == 1 else 'do'} not." if lacks and has else "."
         self._say("reference", text, ev)
 
+    def _human_knowledge(self, ds: str | None) -> bool:
+        """Whether the shipped knowledge (human curated networks and literature) applies to genes of ``ds``; for
+        yeast data it does not, and the answer says so instead of reporting 'no curated edge'."""
+        from .. import datasets
+        from ..knowledge.genes import resolver_organism
+
+        try:
+            yeast = ds is not None and resolver_organism(datasets.info(ds).organism) == "yeast"
+        except AitiaError:
+            return True
+        if yeast:
+            self._say("note", f"The shipped curated networks and literature are about human genes; none covers the "
+                      f"yeast genes of {ds}.")  # fmt: skip
+        return not yeast
+
     def _evidence_sentences(self, a: str, b: str, perturbation: str | None = None) -> None:
         ev, eid = self._call("evidence_for", source=a, target=b)
         if isinstance(ev, str):
@@ -337,7 +352,8 @@ class Planner:
                     self._say("measured", f"In {ds}: {e.note}.", ev)
                     self._prediction(ds, e.source, [e.target], p)
                 self._reference_sentence(ds, e, ev)
-        if all(g.symbols for g in p.genes if g.name in (a, b)):  # simulated nodes have no literature
+        # simulated nodes have no literature; yeast genes none in the (human) curated networks
+        if all(g.symbols for g in p.genes if g.name in (a, b)) and self._human_knowledge(ds):
             self._evidence_sentences(a, b, p.perturbation)
 
     def _prediction(self, ds: str, a: str, genes: list[str] | None, p: ParsedQuestion) -> None:
@@ -434,7 +450,7 @@ class Planner:
         ds = p.dataset or self._dataset_for([a], p.question, **intervened)
         if ds:
             self._measured_neighbours(ds, a, direction, p)
-        if self._has_symbols(p, a):
+        if self._has_symbols(p, a) and self._human_knowledge(ds):
             self._curated_neighbours(a, direction)
             self._literature(f"regulation of {a}" if direction == "in" else f"targets of {a}", [a], p)
 
@@ -447,7 +463,7 @@ class Planner:
             self._prediction(ds, a, None, p)
         elif not ds:
             self._say("measured", f"No built-in dataset measures {a}.")
-        if self._has_symbols(p, a):
+        if self._has_symbols(p, a) and self._human_knowledge(ds):
             self._curated_neighbours(a, "out")
 
     def _experiment(self, p: ParsedQuestion) -> None:

@@ -94,6 +94,8 @@ def test_planner_affects(toolbox):
 def test_planner_names_yeast_genes_as_biologists_do(toolbox):
     a = Planner(toolbox).answer("Does deletion of STE5 alter YER040W expression in yeast?")
     assert "Measured in kemmeren-mrcl: knockout of YDR103W (STE5)" in a.text and "YER040W (GLN3)" in a.text
+    # the shipped curated networks are human: no "no curated edge" for yeast genes, but why there is none
+    assert "none covers the yeast genes of kemmeren-mrcl" in a.text and "No curated direct edge" not in a.text
 
 
 def test_planner_compares_every_learner_a_question_names(toolbox):
