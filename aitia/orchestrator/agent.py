@@ -29,7 +29,14 @@ from ..knowledge.llm import LLMError
 from ..prompts import load_prompt
 from ..tools.registry import call_tool_traced, langchain_tools
 from ..tools.toolbox import ToolBox
-from .question import INTERVENTION_TYPES, ParsedQuestion, find_genes, parse_question, parse_question_llm
+from .question import (
+    INTERVENTION_TYPES,
+    ParsedQuestion,
+    dataset_organism,
+    find_genes,
+    parse_question,
+    parse_question_llm,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -295,11 +302,8 @@ class Planner:
     def _human_knowledge(self, ds: str | None) -> bool:
         """Whether the shipped knowledge (human curated networks and literature) applies to genes of ``ds``; for
         yeast data it does not, and the answer says so instead of reporting 'no curated edge'."""
-        from .. import datasets
-        from ..knowledge.genes import resolver_organism
-
         try:
-            yeast = ds is not None and resolver_organism(datasets.info(ds).organism) == "yeast"
+            yeast = ds is not None and dataset_organism(ds) == "yeast"
         except AitiaError:
             return True
         if yeast:
@@ -554,11 +558,10 @@ class Planner:
 
 def _named(ds: str, gene: str) -> str:
     """A measured name as a biologist reads it: a yeast ORF with its standard name ("YDR103W (STE5)")."""
-    from .. import datasets
-    from ..knowledge.genes import get_resolver, resolver_organism
+    from ..knowledge.genes import get_resolver
 
     try:
-        yeast = resolver_organism(datasets.info(ds).organism) == "yeast"
+        yeast = dataset_organism(ds) == "yeast"
     except AitiaError:
         return gene
     standard = get_resolver().yeast.get(gene, gene) if yeast else gene

@@ -168,7 +168,8 @@ def _sync_caches() -> None:
 
     version = datasets.registry_version()
     if version != _SEEN_REGISTRY[0]:
-        for cached_fn in (_question_vocabulary, _dataset_vocabulary, _reagents, _measured_members, _contexts):
+        for cached_fn in (_question_vocabulary, _dataset_vocabulary, _reagents, _measured_members, _contexts,
+                          dataset_organism):  # fmt: skip
             cached_fn.cache_clear()
         _SEEN_REGISTRY[0] = version
 
@@ -230,7 +231,7 @@ def find_genes(question: str, dataset: str | None = None) -> list[GeneMention]:
     from ..knowledge.genes import get_resolver
 
     _sync_caches()
-    organism = _organism(dataset)
+    organism = dataset_organism(dataset)
     vocab = dict(_question_vocabulary())
     reagents: dict[str, tuple[str, str]] = {}
     names = [n for n in datasets.list_datasets() if datasets.rules(n).names_in_questions]
@@ -303,13 +304,20 @@ def find_genes(question: str, dataset: str | None = None) -> list[GeneMention]:
     return out
 
 
-def _organism(dataset: str | None) -> Organism:
+@lru_cache(maxsize=32)
+def dataset_organism(dataset: str | None) -> Organism:
     """The resolver's organism for names in a question about ``dataset`` (yeast names for yeast data: STE5, not
-    the human alias it may also be); human when no dataset is named."""
+    the human alias it may also be); human when no dataset is named; for data of unknown organism (registered from
+    Python), what most of its gene names are."""
     from .. import datasets
-    from ..knowledge.genes import resolver_organism
+    from ..knowledge.genes import guess_organism, resolver_organism
 
-    return resolver_organism(datasets.info(dataset).organism) if dataset is not None else "human"
+    if dataset is None:
+        return "human"
+    organism = datasets.info(dataset).organism
+    if organism == "unknown":
+        organism = guess_organism(list(_dataset_vocabulary(dataset).values()))
+    return resolver_organism(organism)
 
 
 def _yeast_dataset(unknown: list[str]) -> str | None:
@@ -339,7 +347,7 @@ def _measured_members(dataset: str) -> dict[str, tuple[str, ...]]:
 
     measured = list(_dataset_vocabulary(dataset).values())
     # yeast data measure systematic names, questions use standard names (YDR103W is STE5)
-    if _organism(dataset) == "yeast":
+    if dataset_organism(dataset) == "yeast":
         return {v: (v, get_resolver().yeast.get(v, v)) for v in measured}
     return {v: tuple(m) for v, m in measured_members(measured).items()}
 

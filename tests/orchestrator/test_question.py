@@ -147,3 +147,24 @@ def test_yeast_questions_read_yeast_names():
     p = parse_question("Does deleting GLN3 change YKR039W?")
     assert (p.dataset, p.source, p.target) == ("kemmeren-mrcl", "YER040W", "YKR039W")
     assert parse_question("Does FOOBAR1 regulate TP53?").dataset is None
+
+
+def test_registered_yeast_data_of_unknown_organism_read_yeast_names():
+    """Data registered from Python do not say their organism: their gene names do."""
+    import numpy as np
+    import pandas as pd
+    from anndata import AnnData
+
+    from aitia import datasets
+
+    orfs = ["YDR103W", "YER040W", "YKR039W", "YLR176C", "YPL045W", "YDR005C"]
+    ad = AnnData(np.random.default_rng(0).random((12, 6)).astype("float32"), var=pd.DataFrame(index=orfs))
+    ad.obs["perturbation"] = ["control"] * 6 + ["YDR103W"] * 3 + ["YER040W"] * 3
+    ad.obs.index = [f"c{i}" for i in range(12)]
+    datasets.register_data("my-yeast", ad)
+    try:
+        p = parse_question("Does deleting STE5 change GLN3?")
+        assert (p.dataset, p.source, p.target) == ("my-yeast", "YDR103W", "YER040W")
+    finally:
+        datasets.unregister_data("my-yeast")
+    assert parse_question("Does MAX regulate MYC?").source == "MAX"
