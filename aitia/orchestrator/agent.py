@@ -481,6 +481,7 @@ class Planner:
         # the genes a question names ("distinguish Raf -> Mek from Mek -> Raf") are the candidates; one the data
         # already perturb needs no new experiment
         named = [g.name for g in p.genes if g.known]
+        candidates: list[str] = []
         if len(named) >= 2:
             try:
                 done = set(self.tb.interventional_truth(ds).groups["source"].astype(str))
@@ -490,10 +491,10 @@ class Planner:
             if held:
                 self._say("note", f"The data of {ds} already perturb {_list(held)}: ask whether "
                           f"{held[0]} changes {next(g for g in named if g != held[0])} to see what they show.")  # fmt: skip
-            named = [g for g in named if g not in done]
+            candidates = [g for g in named if g not in done]
         s, ev = (
-            self._call("suggest_experiments", dataset=ds, k=min(3, len(named)), candidates=named)
-            if named and len(p.genes) >= 2
+            self._call("suggest_experiments", dataset=ds, k=min(3, len(candidates)), candidates=candidates)
+            if candidates
             else self._call("suggest_experiments", dataset=ds, k=3)
         )
         if isinstance(s, str):
