@@ -322,6 +322,10 @@ class Planner:
         else:
             self._say("curated", f"No curated direct edge {a} -> {b} in the priors (evidence support {ev.support:.2f}).",
                       eid)  # fmt: skip
+            if ev.path:
+                net = {1: "activating", -1: "inhibiting"}.get(ev.path_sign or 0, "unsigned")
+                self._say("curated", f"Curated indirect path ({len(ev.path) - 1} steps, net {net}): "
+                          f"{' -> '.join(ev.path)}.", eid)  # fmt: skip
         if ev.curated_reverse:
             self._say("curated", f"Curated in the reverse direction ({b} -> {a}): {'; '.join(ev.curated_reverse[:3])}.",
                       eid)  # fmt: skip
@@ -334,11 +338,13 @@ class Planner:
         lowers = {"inhibit": True, "knockout": True, "knockdown": True, "activate": False}.get(
             perturbation or ""
         )
-        if ev.curated and ev.sign in (1, -1) and lowers is not None:
-            falls = (ev.sign == 1) == lowers
+        sign = ev.sign if ev.curated else (ev.path_sign if ev.path else 0)
+        if sign in (1, -1) and lowers is not None:
+            falls = (sign == 1) == lowers
             verb = {"inhibit": "inhibiting", "knockout": "knocking out", "knockdown": "knocking down",
                     "activate": "activating"}[str(perturbation)]  # fmt: skip
-            self._say("curated", f"By the curated sign, {verb} {a} should {'lower' if falls else 'raise'} {b} "
+            via = "" if ev.curated else " of the indirect path"
+            self._say("curated", f"By the curated sign{via}, {verb} {a} should {'lower' if falls else 'raise'} {b} "
                       "(a direction from curated knowledge, not a measurement).", eid)  # fmt: skip
 
     def _effect(self, p: ParsedQuestion) -> None:

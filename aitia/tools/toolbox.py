@@ -105,6 +105,13 @@ class EvidenceResult(_Out):
     )
     curated_reverse: list[str] = Field(default_factory=list, description="Curated edges target -> source.")
     citations: list[str]
+    path: list[str] | None = Field(
+        default=None, description="When no curated edge links source to target directly: the shortest curated path "
+        "(genes, at most 3 steps)."
+    )  # fmt: skip
+    path_sign: int | None = Field(
+        default=None, description="The path's net sign (product of its edges' signs)."
+    )
 
 
 class PriorEdgeOut(_Out):
@@ -372,7 +379,8 @@ class ToolBox:
                      if h.source in ev.source_symbols][:5],
             curated_reverse=[f"{h.database}: {h.source}->{h.target} ({h.sign:+d})" for h in ev.prior_hits
                              if h.source not in ev.source_symbols][:5],
-            citations=ev.citations[:8],
+            citations=ev.citations[:8], path=list(ev.path.genes) if ev.path is not None else None,
+            path_sign=ev.path.sign if ev.path is not None else None,
         )  # fmt: skip
 
     @capped

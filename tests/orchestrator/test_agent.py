@@ -111,6 +111,10 @@ def test_planner_reads_the_curated_sign_for_the_perturbation_asked_about(toolbox
     b = Planner(toolbox).answer("Does knocking out PTEN change AKT1?")
     assert "knocking out PTEN should raise AKT1" in b.text
     assert "By the curated sign" not in Planner(toolbox).answer("Does JAK2 regulate STAT5A?").text  # no perturbation
+    # no direct curated edge: the shortest curated path, and its net sign for the perturbation
+    c = Planner(toolbox).answer("Would inhibiting EGFR lower MYC?")
+    assert "No curated direct edge EGFR -> MYC" in c.text and "Curated indirect path (" in c.text
+    assert "By the curated sign of the indirect path, inhibiting EGFR should" in c.text
 
 
 def test_an_experiment_to_tell_two_named_hypotheses_apart(toolbox):
