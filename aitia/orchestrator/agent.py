@@ -338,9 +338,9 @@ class Planner:
         lowers = {"inhibit": True, "knockout": True, "knockdown": True, "activate": False}.get(
             perturbation or ""
         )
-        sign = ev.sign if ev.curated else (ev.path_sign if ev.path else 0)
-        if sign in (1, -1) and lowers is not None:
-            falls = (sign == 1) == lowers
+        curated_sign = ev.sign if ev.curated else (ev.path_sign if ev.path else 0)
+        if curated_sign in (1, -1) and lowers is not None:
+            falls = (curated_sign == 1) == lowers
             verb = {"inhibit": "inhibiting", "knockout": "knocking out", "knockdown": "knocking down",
                     "activate": "activating"}[str(perturbation)]  # fmt: skip
             via = "" if ev.curated else " of the indirect path"
