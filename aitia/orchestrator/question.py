@@ -419,32 +419,31 @@ def _related_pair(q: str, genes: list[GeneMention]) -> tuple[GeneMention, GeneMe
     return genes[0], genes[1]
 
 
+def _perturbed_first(gx: str, gy: str) -> list[tuple[str, str | None]]:
+    """Patterns saying the gene matched by ``gx`` is perturbed and ``gy`` responds, most specific first: (pattern
+    that must match, pattern that must not, or None). Matched case-insensitively."""
+    return [
+        (rf"{gy}\b.*\b(?:\w+ed|affected|changed|altered|shifted)\s+(?:by|when|after|upon|if|following)\s+"
+         rf"(?:the\s+)?(?:\w+ing\s+|\w+ion\s+of\s+|loss\s+of\s+)?(?:the\s+)?{gx}", None),
+        # "when / after (treating with) X", unless Y is the one named after "when"
+        (rf"\b(?:when|after|upon|if|once|following)\s+(?:the\s+)?(?:\w+ing\s+(?:with\s+)?|\w+ion\s+of\s+)?{gx}",
+         rf"\b(?:when|after|upon|if|once|following)\b.*{gy}.*{gx}"),
+        (rf"{gx}\s*(?:->|→|-\|)\s*{gy}", None),
+        (rf"\b(?:is|are|was|were)\s+(?:the\s+)?{gy}\s+(?:\w+\s+)?(?:\w+ed|affected)\s+by\b.*{gx}", None),
+        (rf"{gy}\s+(?:\w+\s+){{0,3}}?(?:downstream|targets?|substrates?|effectors?)(?:\s+\w+)?\s+of\s+"
+         rf"(?:the\s+)?{gx}", None),
+        (rf"{gy}\b(?:\s+[\w-]+){{0,2}}?\s+respon\w*\s+to\s+(?:the\s+)?(?:[\w-]+\s+(?:of|in)\s+)?{gx}", None),
+        (rf"{gy}\b(?:\s+[\w-]+){{0,3}}?\s+(?:depend\w*|rel(?:y|ies|ying)|reli\w*)\s+(?:up)?on\s+"
+         rf"(?:the\s+)?(?:\w+\s+){{0,2}}?{gx}", None),
+    ]  # fmt: skip
+
+
 def _source_target(q: str, a: GeneMention, b: GeneMention) -> tuple[str, str]:
     """Which of two genes is perturbed: passive voice, 'when/if/after B is perturbed', '-ing A', else text order."""
-    # explicit patterns, most specific first
     for x, y in ((a, b), (b, a)):
-        gx, gy = _gene_pattern(x.text), _gene_pattern(y.text)
-        if re.search(rf"{gy}\b.*\b(?:\w+ed|affected|changed|altered|shifted)\s+(?:by|when|after|upon|if|following)\s+"
-                     rf"(?:the\s+)?(?:\w+ing\s+|\w+ion\s+of\s+|loss\s+of\s+)?(?:the\s+)?{gx}", q, re.IGNORECASE):  # fmt: skip
-            return x.name, y.name
-        if re.search(rf"\b(?:when|after|upon|if|once|following)\s+(?:the\s+)?(?:\w+ing\s+(?:with\s+)?|\w+ion\s+of\s+)?{gx}", q,
-                     re.IGNORECASE) and not re.search(rf"\b(?:when|after|upon|if|once|following)\b.*{gy}.*{gx}", q,
-                                                      re.IGNORECASE):  # fmt: skip
-            return x.name, y.name
-        if re.search(rf"{gx}\s*(?:->|→|-\|)\s*{gy}", q):
-            return x.name, y.name
-        if re.search(rf"\b(?:is|are|was|were)\s+(?:the\s+)?{gy}\s+(?:\w+\s+)?(?:\w+ed|affected)\s+by\b.*{gx}", q,
-                     re.IGNORECASE):  # fmt: skip
-            return x.name, y.name
-        if re.search(rf"{gy}\s+(?:\w+\s+){{0,3}}?(?:downstream|targets?|substrates?|effectors?)(?:\s+\w+)?\s+of\s+"
-                     rf"(?:the\s+)?{gx}", q, re.IGNORECASE):  # fmt: skip
-            return x.name, y.name
-        if re.search(rf"{gy}\b(?:\s+[\w-]+){{0,2}}?\s+respon\w*\s+to\s+(?:the\s+)?(?:[\w-]+\s+(?:of|in)\s+)?{gx}", q,
-                     re.IGNORECASE):  # fmt: skip
-            return x.name, y.name
-        if re.search(rf"{gy}\b(?:\s+[\w-]+){{0,3}}?\s+(?:depend\w*|rel(?:y|ies|ying)|reli\w*)\s+(?:up)?on\s+"
-                     rf"(?:the\s+)?(?:\w+\s+){{0,2}}?{gx}", q, re.IGNORECASE):  # fmt: skip
-            return x.name, y.name
+        for must, must_not in _perturbed_first(_gene_pattern(x.text), _gene_pattern(y.text)):
+            if re.search(must, q, re.IGNORECASE) and not (must_not and re.search(must_not, q, re.IGNORECASE)):
+                return x.name, y.name
     return a.name, b.name
 
 
